@@ -1,0 +1,226 @@
+/* The CPU's life cycle, the decoded-instruction cache and the run loop. */
+#include "cpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "exception.h"
+#include "flags.h"
+#include "insn_table.h"
+#include "mem.h"
+
+static void icache_invalidate_page(void *ctx, uint64_t pfn)
+{
+	struct cpu *c = ctx;
+	uint64_t base = pfn << PAGE_SHIFT;
+	for (uint64_t pa = base; pa < base + PAGE_SIZE; pa++) {
+		struct insn *e = &c->icache[pa & (ICACHE_SIZE - 1)];
+		if (e->pa == pa) {
+			e->pa = ~0ull;
+			c->icache_invalidations++;
+		}
+	}
+	phys_clear_code(c->pm, pfn);
+}
+
+bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
+	      const struct params *params)
+{
+	memset(c, 0, sizeof *c);
+	decode_init();
+	c->icache = malloc(ICACHE_SIZE * sizeof *c->icache);
+	if (!c->icache)
+		return false;
+	for (unsigned k = 0; k < ICACHE_SIZE; k++)
+		c->icache[k].pa = ~0ull;
+	c->pm = pm;
+	c->bus = *bus;
+	c->params = params;
+	c->cost[CLS_SIMPLE] = (uint16_t)params->v[PARAM_TIMING_INSN_SIMPLE];
+	c->cost[CLS_MUL] = (uint16_t)params->v[PARAM_TIMING_INSN_MUL];
+	c->cost[CLS_DIV] = (uint16_t)params->v[PARAM_TIMING_INSN_DIV];
+	c->cost[CLS_SERIAL] = (uint16_t)params->v[PARAM_TIMING_INSN_SERIALIZING];
+	c->rflags = FL_FIXED1;
+	c->delivering = -1;
+	pm->code_write_hook = icache_invalidate_page;
+	pm->code_write_ctx = c;
+	return true;
+}
+
+void cpu_free(struct cpu *c)
+{
+	free(c->icache);
+	c->icache = NULL;
+}
+
+void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
+{
+	counter_register(reg, "cpu.insns_retired", "instructions retired", &c->insns_retired);
+	counter_register(reg, "cpu.cycles", "simulated cycles", &c->cycles);
+	counter_register(reg, "cpu.exceptions", "exceptions and interrupts delivered", &c->exceptions);
+	counter_register(reg, "cpu.rep_iterations", "iterations of REP string instructions", &c->rep_iterations);
+	counter_register(reg, "cpu.icache.hits", "decoded-instruction cache hits", &c->icache_hits);
+	counter_register(reg, "cpu.icache.misses", "decoded-instruction cache misses (instructions decoded)", &c->icache_misses);
+	counter_register(reg, "cpu.icache.invalidations", "decoded instructions dropped because their page was written", &c->icache_invalidations);
+	counter_register(reg, "cpu.fastpath.misses", "memory accesses that missed the host-pointer fast path", &c->ftlb_misses);
+	counter_register(reg, "mmu.walks", "page walks", &c->page_walks);
+	counter_register(reg, "mmu.walk_refs", "page-table references made by walks", &c->walk_refs);
+	counter_register(reg, "mmu.phys_oob_reads", "reads of physical addresses beyond RAM (all-ones)", &c->pm->oob_reads);
+	counter_register(reg, "mmu.phys_oob_writes", "writes to physical addresses beyond RAM (ignored)", &c->pm->oob_writes);
+}
+
+void cpu_flush_fast_path(struct cpu *c)
+{
+	memset(c->ftlb, 0, sizeof c->ftlb);
+}
+
+uint64_t cpu_get_rflags(struct cpu *c)
+{
+	flags_materialize(c);
+	return c->rflags;
+}
+
+void cpu_set_rflags(struct cpu *c, uint64_t v)
+{
+	c->lf.op = LF_NONE;
+	c->rflags = (v & F_ALL) | FL_FIXED1;
+}
+
+_Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code)
+{
+	c->raise_vector = vector;
+	c->raise_error = error_code;
+	longjmp(c->fault_jmp, 1);
+}
+
+/* Decodes the instruction at RIP whose first byte is at physical address pa, host p. */
+static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
+{
+	uint8_t buf[16];
+	unsigned in_page = (unsigned)(PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
+	unsigned n = in_page < 15 ? in_page : 15;
+	memcpy(buf, p, n);
+	struct insn *i = &c->icache[pa & (ICACHE_SIZE - 1)];
+	enum decode_status st = decode_buf(buf, n, i);
+	bool crosses = false;
+	if (st == DEC_MORE) {
+		/* the instruction continues on the next page: fetch it (this may fault) */
+		uint64_t next_pa = mem_translate(c, (c->rip | (PAGE_SIZE - 1)) + 1, MMU_EXEC);
+		for (unsigned k = n; k < 15; k++)
+			buf[k] = (uint8_t)phys_read(c->pm, next_pa + (k - n), 1);
+		i = &c->scratch;
+		st = decode_buf(buf, 15, i);
+		crosses = true;
+	}
+	if (st == DEC_TOOLONG)
+		cpu_fault(c, EXC_GP, 0);
+	if (st != DEC_OK) {
+		if (!crosses)
+			i->pa = ~0ull;
+		memcpy(c->scratch.bytes, buf, 15);
+		cpu_fault(c, EXC_UD, 0);
+	}
+	i->cost_cycles = c->cost[insn_table[i->row].cls];
+	c->icache_misses++;
+	if (crosses) {
+		i->pa = ~0ull;
+		return i;
+	}
+	i->pa = pa;
+	uint64_t pfn = pa >> PAGE_SHIFT;
+	if (!phys_is_code(c->pm, pfn)) {
+		/* From now on writes to this page must take the slow path. */
+		phys_mark_code(c->pm, pfn);
+		uint8_t *page = c->pm->host + (pa & PAGE_MASK);
+		for (unsigned k = 0; k < FTLB_SIZE; k++)
+			if (c->ftlb[MMU_WRITE][k].host == page)
+				c->ftlb[MMU_WRITE][k].tag = 0;
+	}
+	return i;
+}
+
+static inline struct insn *fetch(struct cpu *c)
+{
+	uint8_t *p = ftlb_hit(c, MMU_EXEC, c->rip, 1);
+	uint64_t pa;
+	if (likely(p != 0)) {
+		pa = (uint64_t)(p - c->pm->host);
+	} else {
+		pa = mem_translate(c, c->rip, MMU_EXEC);
+		if (!phys_in_ram(c->pm, pa, 1)) {
+			/* executing beyond RAM: all-ones bytes, which decode as nothing valid */
+			cpu_fault(c, EXC_UD, 0);
+		}
+		p = c->pm->host + pa;
+	}
+	struct insn *i = &c->icache[pa & (ICACHE_SIZE - 1)];
+	if (likely(i->pa == pa)) {
+		c->icache_hits++;
+		return i;
+	}
+	return decode_at(c, pa, p);
+}
+
+static bool limits_reached(struct cpu *c)
+{
+	if (c->max_insns && c->insns_retired >= c->max_insns) {
+		c->stop = STOP_INSN_LIMIT;
+		snprintf(c->stop_detail, sizeof c->stop_detail,
+			 "instruction limit (%llu) reached at RIP 0x%llx, cycle %llu",
+			 (unsigned long long)c->max_insns, (unsigned long long)c->rip,
+			 (unsigned long long)c->cycles);
+		return true;
+	}
+	if (c->max_cycles && c->cycles >= c->max_cycles) {
+		c->stop = STOP_CYCLE_LIMIT;
+		snprintf(c->stop_detail, sizeof c->stop_detail,
+			 "cycle limit (%llu) reached at RIP 0x%llx after %llu instructions",
+			 (unsigned long long)c->max_cycles, (unsigned long long)c->rip,
+			 (unsigned long long)c->insns_retired);
+		return true;
+	}
+	return false;
+}
+
+enum cpu_stop cpu_run(struct cpu *c)
+{
+	c->stop = STOP_NONE;
+	if (setjmp(c->fault_jmp)) {
+		/* an instruction (or a delivery) faulted: state is that before it */
+		exception_raise(c, c->raise_vector, c->raise_error);
+		if (c->stop || c->step_once)
+			return c->stop;
+	}
+	c->delivering = -1;
+	if (limits_reached(c))
+		return c->stop;
+	c->insn_check_at = c->max_insns ? c->max_insns : ~0ull;
+	c->cycle_check_at = c->max_cycles ? c->max_cycles : ~0ull;
+	for (;;) {
+		struct insn *i = fetch(c);
+		c->rip_next = c->rip + i->len;
+		if (unlikely(c->trace_insns))
+			cpu_trace_insn(c, i);
+		i->exec(c, i);
+		c->rip = c->rip_next;
+		c->insns_retired++;
+		c->cycles += i->cost_cycles;
+		if (unlikely(c->stop != STOP_NONE) || unlikely(c->step_once))
+			return c->stop;
+		if (unlikely(c->events_pending) && cpu_poll_events(c))
+			return c->stop;
+		if (unlikely(c->insns_retired >= c->insn_check_at || c->cycles >= c->cycle_check_at) &&
+		    limits_reached(c))
+			return c->stop;
+	}
+}
+
+enum cpu_stop cpu_step(struct cpu *c)
+{
+	c->step_once = true;
+	enum cpu_stop s = cpu_run(c);
+	c->step_once = false;
+	return s;
+}

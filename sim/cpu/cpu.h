@@ -1,0 +1,263 @@
+/* The CPU: architectural state, the decoded-instruction cache, the memory fast path and
+ * the run loop's interface. The CPU reaches RAM through sim/mmu and everything else
+ * (I/O ports, MSRs it does not own) through the callbacks in struct cpu_bus, which
+ * sim/machine fills: the CPU knows nothing of devices. */
+#ifndef HVSIM_CPU_CPU_H
+#define HVSIM_CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../base/counters.h"
+#include "../base/params.h"
+#include "../mmu/phys.h"
+#include "../mmu/walk.h"
+
+/* General-purpose register numbers (the encoding order) */
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+/* Byte registers AH, CH, DH, BH (legacy encodings 4-7 without REX) are numbered 16-19. */
+#define REG_AH 16
+
+/* Segment registers in encoding order */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* RFLAGS bits */
+#define FL_CF (1ull << 0)
+#define FL_PF (1ull << 2)
+#define FL_AF (1ull << 4)
+#define FL_ZF (1ull << 6)
+#define FL_SF (1ull << 7)
+#define FL_TF (1ull << 8)
+#define FL_IF (1ull << 9)
+#define FL_DF (1ull << 10)
+#define FL_OF (1ull << 11)
+#define FL_IOPL (3ull << 12)
+#define FL_NT (1ull << 14)
+#define FL_RF (1ull << 16)
+#define FL_VM (1ull << 17)
+#define FL_AC (1ull << 18)
+#define FL_ID (1ull << 21)
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+#define FL_FIXED1 (1ull << 1)
+
+/* Control-register and EFER bits */
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define CR4_PGE (1ull << 7)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_PCIDE (1ull << 17)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+#define EFER_SVME (1ull << 12)
+
+/* Exception vectors */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13,
+	EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18,
+};
+
+/* Lazy flags (DESIGN.md "Speed by design"): arithmetic instructions record their
+ * operands and result; a flag is computed only when something reads it. */
+enum lf_op {
+	LF_NONE,  /* the arithmetic flags in cpu.rflags are current */
+	LF_ADD,   /* res = a + b + carry_in */
+	LF_SUB,   /* res = a - b - carry_in */
+	LF_LOGIC, /* CF = OF = AF = 0 */
+	LF_INC,   /* res = a + 1, CF kept in cf_saved */
+	LF_DEC,   /* res = a - 1, CF kept in cf_saved */
+};
+
+struct lazy_flags {
+	uint64_t res, a, b; /* truncated to size */
+	uint8_t op;         /* enum lf_op */
+	uint8_t size;       /* operand size in bytes */
+	uint8_t carry_in;   /* ADC/SBB */
+	uint8_t cf_saved;   /* INC/DEC */
+};
+
+struct seg {
+	uint16_t sel;
+	uint16_t attr; /* VMCB layout: type 3:0, S 4, DPL 6:5, P 7, AVL 8, L 9, D/B 10, G 11 */
+	uint32_t limit;
+	uint64_t base;
+};
+
+struct dtr {
+	uint64_t base;
+	uint16_t limit;
+};
+
+struct insn;
+struct cpu;
+typedef void (*insn_exec_fn)(struct cpu *c, const struct insn *i);
+
+/* Operand kinds after decoding */
+enum { OPK_NONE, OPK_REG, OPK_MEM, OPK_IMM };
+#define REG_NONE 0xff
+#define REG_RIP 0xfe /* memory base: RIP-relative */
+
+/* A decoded instruction, cached by physical address. Operands are in Intel order
+ * (op 0 is the destination). */
+struct insn {
+	uint64_t pa;          /* cache tag: physical address of the first byte; ~0 = empty */
+	insn_exec_fn exec;    /* the handler, chosen at decode time */
+	uint64_t imm;         /* immediate, sign- or zero-extended as its form says */
+	int64_t disp;         /* displacement (or the second immediate for ENTER) */
+	uint16_t row;         /* index into insn_table[] */
+	uint16_t cost_cycles; /* precomputed from the row's cost class */
+	uint8_t len;          /* encoded length in bytes */
+	uint8_t osz;          /* operand size in bytes */
+	uint8_t asz;          /* address size in bytes (4 or 8) */
+	uint8_t kind[3];      /* OPK_* */
+	uint8_t size[3];      /* each operand's size in bytes */
+	uint8_t reg[3];       /* register number for OPK_REG */
+	uint8_t base, index, scale; /* memory operand: REG_NONE / REG_RIP; scale is a shift */
+	uint8_t seg;          /* effective segment of the memory operand */
+	uint8_t rep;          /* 0, 0xF3 (REP/REPE) or 0xF2 (REPNE) */
+	uint8_t lock;
+	uint8_t cc;           /* condition code for Jcc/SETcc/CMOVcc */
+	uint8_t modrm;        /* raw ModRM byte (0 if none): the disassembler and exits use it */
+	uint8_t bytes[15];    /* raw encoding, for the disassembler and fault reports */
+};
+
+/* How the machine reaches the CPU's surroundings. Return false from msr_* to make
+ * the access #GP. io_in returns all-ones for unclaimed ports. */
+struct cpu_bus {
+	void *ctx;
+	uint64_t (*io_in)(void *ctx, uint16_t port, unsigned size);
+	void (*io_out)(void *ctx, uint16_t port, unsigned size, uint64_t v);
+	bool (*msr_read)(void *ctx, uint32_t msr, uint64_t *v);
+	bool (*msr_write)(void *ctx, uint32_t msr, uint64_t v);
+};
+
+/* Why cpu_run returned */
+enum cpu_stop {
+	STOP_NONE,
+	STOP_EXIT,        /* the guest asked to end the run (debug-exit port) */
+	STOP_TRIPLE_FAULT,
+	STOP_HALTED,      /* HLT with interrupts disabled: nothing can wake the CPU */
+	STOP_INSN_LIMIT,
+	STOP_CYCLE_LIMIT,
+};
+
+/* The memory fast path: a direct-mapped cache of host pointers by linear page, one per
+ * access kind. A hit costs a compare and a load (DESIGN.md "Speed by design"). */
+#define FTLB_SIZE 256
+struct ftlb_entry {
+	uint64_t tag;  /* linear page address | 1 when valid */
+	uint8_t *host; /* host address of the page */
+};
+
+#define ICACHE_SIZE (1u << 16)
+
+struct cpu {
+	uint64_t gpr[16];
+	uint64_t rip;
+	uint64_t rip_next;   /* RIP of the next instruction while one executes */
+	uint64_t rflags;     /* arithmetic bits valid only when lf.op == LF_NONE */
+	struct lazy_flags lf;
+
+	struct seg seg[SEG_COUNT];
+	struct seg ldtr, tr;
+	struct dtr gdtr, idtr;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t kernel_gs_base, star, lstar, cstar, sfmask, tsc_aux, pat;
+	uint8_t cpl;
+	bool interrupt_shadow; /* after STI / MOV SS: no interrupt before the next instruction */
+
+	/* counters (registered by cpu_register_counters) */
+	uint64_t insns_retired;
+	uint64_t cycles;
+	uint64_t exceptions;
+	uint64_t icache_hits, icache_misses, icache_invalidations;
+	uint64_t ftlb_misses;
+	uint64_t page_walks, walk_refs;
+	uint64_t rep_iterations;
+
+	/* cost per class, resolved from the parameter table */
+	uint16_t cost[8];
+	const struct params *params;
+
+	struct physmem *pm;
+	struct cpu_bus bus;
+
+	struct ftlb_entry ftlb[3][FTLB_SIZE]; /* indexed by enum mmu_access */
+	struct insn *icache;                  /* ICACHE_SIZE entries, direct-mapped by pa */
+
+	/* run control */
+	jmp_buf fault_jmp;
+	enum cpu_stop stop;
+	int exit_status;         /* STOP_EXIT: the byte the guest wrote */
+	uint64_t max_insns;      /* 0 = no limit */
+	uint64_t max_cycles;
+	bool trace_insns;        /* print each retired instruction (the teaching view) */
+	void *trace_out;         /* FILE * for trace_insns */
+	/* the exception being raised (cpu_fault) and the one being delivered */
+	int raise_vector;
+	uint32_t raise_error;
+	int delivering;          /* vector whose delivery is in progress, or -1 */
+	int first_fault;         /* the exception that started the current chain */
+	uint32_t first_fault_error;
+	bool step_once;          /* cpu_step: stop after one instruction or event */
+	bool events_pending;     /* something may need attention between instructions */
+	uint64_t insn_check_at;  /* limits: checked when insns_retired or cycles reach these */
+	uint64_t cycle_check_at;
+	struct insn scratch;     /* decode buffer for instructions that are not cached */
+	char stop_detail[200];   /* what stopped the run, where: for the one-line report */
+};
+
+/* Creates the CPU in the boot protocol's reset state is the loader's job; cpu_init only
+ * allocates and zeroes. Returns false if the host is out of memory. */
+bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
+	      const struct params *params);
+void cpu_free(struct cpu *c);
+void cpu_register_counters(struct cpu *c, struct counter_registry *reg);
+
+/* Runs until the guest stops, a limit is reached, or max_insns more instructions
+ * retired. Returns the reason (also in c->stop). */
+enum cpu_stop cpu_run(struct cpu *c);
+/* Executes exactly one instruction (or delivers one exception); for tests. */
+enum cpu_stop cpu_step(struct cpu *c);
+
+/* Asks the run loop to stop after the current instruction (devices call this). */
+static inline void cpu_request_stop(struct cpu *c, enum cpu_stop why, int status)
+{
+	c->stop = why;
+	c->exit_status = status;
+}
+
+/* Flushes the memory fast path (CR3 write, INVLPG, CPL change, paging mode change). */
+void cpu_flush_fast_path(struct cpu *c);
+
+/* Full RFLAGS with the lazy arithmetic flags folded in. */
+uint64_t cpu_get_rflags(struct cpu *c);
+void cpu_set_rflags(struct cpu *c, uint64_t v);
+
+/* Raises an exception from inside an instruction: never returns. */
+_Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code);
+
+/* HLT: sleeps until the next interrupt (time jumps ahead). False when nothing can ever
+ * wake the CPU. */
+bool cpu_halt(struct cpu *c);
+
+/* Prints the instruction about to retire (--trace-insns): disasm.c */
+void cpu_trace_insn(struct cpu *c, const struct insn *i);
+/* Formats one decoded instruction in Intel syntax; returns the length written. */
+int disasm_format(const struct insn *i, uint64_t rip, char *out, unsigned outlen);
+
+#endif

@@ -1,0 +1,209 @@
+#include "exception.h"
+
+#include <stdio.h>
+
+#include "flags.h"
+#include "mem.h"
+
+static const char *const vector_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector 9", "#TS",
+	"#NP", "#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+};
+
+const char *exception_name(int vector)
+{
+	static char buf[16];
+	if (vector >= 0 && vector < 32 && vector_names[vector])
+		return vector_names[vector];
+	snprintf(buf, sizeof buf, "vector %d", vector);
+	return buf;
+}
+
+static bool has_error_code(int v)
+{
+	return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP ||
+	       v == EXC_PF || v == EXC_AC || v == 21;
+}
+
+static bool contributory(int v)
+{
+	return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+/* Descriptor-table and TSS reads and the new stack's writes are supervisor accesses
+ * whatever the CPL (SDM vol. 3 §4.6.1 "implicit supervisor-mode accesses"). */
+static uint64_t sys_read(struct cpu *c, uint64_t la, unsigned size)
+{
+	uint8_t cpl = c->cpl;
+	if (cpl == 3)
+		cpu_flush_fast_path(c);
+	c->cpl = 0;
+	uint64_t v = mem_read(c, la, size);
+	c->cpl = cpl;
+	if (cpl == 3)
+		cpu_flush_fast_path(c);
+	return v;
+}
+
+/* The instruction bytes at RIP, read without faulting, for the report. */
+static void peek_code(struct cpu *c, char *out, size_t len)
+{
+	struct walk_req req = { .cr3 = c->cr3, .wp = true, .nxe = (c->efer & EFER_NXE) != 0,
+				.access = MMU_READ };
+	size_t n = 0;
+	out[0] = 0;
+	for (unsigned k = 0; k < 8 && n + 4 < len; k++) {
+		struct walk_result r;
+		if (!mmu_walk(c->pm, &req, c->rip + k, &r) || !phys_in_ram(c->pm, r.pa, 1))
+			break;
+		n += (size_t)snprintf(out + n, len - n, "%s%02x", k ? " " : "", c->pm->host[r.pa]);
+	}
+	if (!n)
+		snprintf(out, len, "unreadable");
+}
+
+/* Shutdown: the guest machine is dead. The report names the fault that started it. */
+static void triple_fault(struct cpu *c, int last_vector)
+{
+	char bytes[40];
+	peek_code(c, bytes, sizeof bytes);
+	c->stop = STOP_TRIPLE_FAULT;
+	snprintf(c->stop_detail, sizeof c->stop_detail,
+		 "triple fault: %s (error 0x%x) at RIP 0x%llx (bytes %s) after %llu instructions%s",
+		 exception_name(c->first_fault), c->first_fault_error, (unsigned long long)c->rip,
+		 bytes, (unsigned long long)c->insns_retired,
+		 c->idtr.limit == 0 ? "; no IDT is loaded, so it could not be handled"
+				    : last_vector == EXC_DF ? "" : "; delivering #DF faulted too");
+}
+
+static void deliver(struct cpu *c, int vector, bool push_error, uint32_t error,
+		    uint64_t return_rip, bool software)
+{
+	uint32_t ext = software ? 0 : 1;
+	uint32_t idt_err = (uint32_t)vector * 8 + 2 + ext;
+	if ((uint64_t)vector * 16 + 15 > c->idtr.limit)
+		cpu_fault(c, EXC_GP, idt_err);
+	uint64_t lo = sys_read(c, c->idtr.base + (uint64_t)vector * 16, 8);
+	uint64_t hi = sys_read(c, c->idtr.base + (uint64_t)vector * 16 + 8, 8);
+	unsigned type = (lo >> 40) & 0xf, dpl = (lo >> 45) & 3, ist = (lo >> 32) & 7;
+	if (type != 0xE && type != 0xF)
+		cpu_fault(c, EXC_GP, idt_err);
+	if (software && dpl < c->cpl)
+		cpu_fault(c, EXC_GP, idt_err);
+	if (!((lo >> 47) & 1))
+		cpu_fault(c, EXC_NP, idt_err);
+	uint16_t sel = (uint16_t)(lo >> 16);
+	uint64_t target = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | (hi << 32);
+
+	/* the target code segment: a present 64-bit code segment in the GDT */
+	if ((sel & ~3u) == 0 || (sel & 4) || (uint64_t)(sel | 7) > c->gdtr.limit)
+		cpu_fault(c, EXC_GP, (sel & ~3u) + ext);
+	uint64_t desc = sys_read(c, c->gdtr.base + (sel & ~7u), 8);
+	bool code = ((desc >> 43) & 3) == 3, present = (desc >> 47) & 1, longmode = (desc >> 53) & 1;
+	unsigned new_cpl = (desc >> 45) & 3;
+	if (!code || !longmode || new_cpl > c->cpl)
+		cpu_fault(c, EXC_GP, (sel & ~3u) + ext);
+	if (!present)
+		cpu_fault(c, EXC_NP, (sel & ~3u) + ext);
+
+	uint64_t old_rsp = c->gpr[RSP], rsp = old_rsp;
+	uint16_t old_ss = c->seg[SEG_SS].sel;
+	if (ist || new_cpl < c->cpl) {
+		uint64_t off = ist ? 0x24 + 8 * (uint64_t)(ist - 1) : 4 + 8 * (uint64_t)new_cpl;
+		if (off + 7 > c->tr.limit)
+			cpu_fault(c, EXC_TS, (c->tr.sel & ~3u) + ext);
+		rsp = sys_read(c, c->tr.base + off, 8);
+	}
+	rsp &= ~0xfull;
+	uint64_t rflags = cpu_get_rflags(c);
+	uint64_t frame[6] = { return_rip, c->seg[SEG_CS].sel, rflags, old_rsp, old_ss, 0 };
+	unsigned n = 5;
+	if (push_error) {
+		/* the error code is pushed last: shift the frame */
+		for (int k = 5; k > 0; k--)
+			frame[k] = frame[k - 1];
+		frame[0] = error;
+		n = 6;
+	}
+	/* write the frame as the new privilege level would, lowest address first */
+	uint8_t cpl = c->cpl;
+	if (cpl != new_cpl)
+		cpu_flush_fast_path(c);
+	c->cpl = (uint8_t)new_cpl;
+	uint64_t top = rsp - 8 * n;
+	if (!mmu_canonical(top) || !mmu_canonical(rsp - 1)) {
+		c->cpl = cpl;
+		cpu_fault(c, EXC_SS, 0);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		/* a fault here must leave the old CPL in place */
+		uint8_t *p = ftlb_hit(c, MMU_WRITE, top + 8 * k, 8);
+		if (!p) {
+			c->cpl = cpl;
+			mem_probe_write(c, top + 8 * k, 8);
+			c->cpl = (uint8_t)new_cpl;
+		}
+	}
+	for (unsigned k = 0; k < n; k++)
+		mem_write(c, top + 8 * k, 8, frame[k]);
+
+	c->gpr[RSP] = top;
+	if (new_cpl != cpl)
+		c->seg[SEG_SS] = (struct seg){ .sel = (uint16_t)new_cpl, .attr = 0 };
+	c->seg[SEG_CS].sel = (uint16_t)((sel & ~3u) | new_cpl);
+	c->seg[SEG_CS].attr = (uint16_t)(((desc >> 40) & 0xff) | ((desc >> 44) & 0xf00));
+	c->seg[SEG_CS].base = 0;
+	c->seg[SEG_CS].limit = 0xffffffff;
+	rflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (type == 0xE)
+		rflags &= ~FL_IF;
+	cpu_set_rflags(c, rflags);
+	c->rip = target;
+	c->exceptions++;
+	c->cycles += c->params->v[PARAM_TIMING_EXCEPTION];
+}
+
+void exception_raise(struct cpu *c, int vector, uint32_t error_code)
+{
+	int prev = c->delivering;
+	if (prev >= 0) {
+		bool prev_pf = prev == EXC_PF, prev_df = prev == EXC_DF;
+		bool serious = contributory(vector) || vector == EXC_PF;
+		if (prev_df && serious) {
+			triple_fault(c, vector);
+			return;
+		}
+		if ((contributory(prev) && contributory(vector)) || (prev_pf && serious)) {
+			c->first_fault = c->first_fault >= 0 ? c->first_fault : prev;
+			vector = EXC_DF;
+			error_code = 0;
+		}
+	} else {
+		c->first_fault = vector;
+		c->first_fault_error = error_code;
+	}
+	c->delivering = vector;
+	deliver(c, vector, has_error_code(vector), error_code, c->rip, false);
+	c->delivering = -1;
+}
+
+void exception_deliver_trap(struct cpu *c, int vector, bool software)
+{
+	c->delivering = vector;
+	c->first_fault = vector;
+	deliver(c, vector, false, 0, c->rip_next, software);
+	c->delivering = -1;
+}
+
+bool cpu_poll_events(struct cpu *c)
+{
+	c->interrupt_shadow = false;
+	c->events_pending = false;
+	return false;
+}
+
+bool cpu_halt(struct cpu *c)
+{
+	/* no interrupt source exists on this machine yet: nothing can wake the CPU */
+	return false;
+}
