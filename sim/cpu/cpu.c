@@ -10,20 +10,7 @@
 #include "flags.h"
 #include "insn_table.h"
 #include "mem.h"
-
-static void icache_invalidate_page(void *ctx, uint64_t pfn)
-{
-	struct cpu *c = ctx;
-	uint64_t base = pfn << PAGE_SHIFT;
-	for (uint64_t pa = base; pa < base + PAGE_SIZE; pa++) {
-		struct insn *e = &c->icache[pa & (ICACHE_SIZE - 1)];
-		if (e->pa == pa) {
-			e->pa = ~0ull;
-			c->icache_invalidations++;
-		}
-	}
-	phys_clear_code(c->pm, pfn);
-}
+#include "smc.h"
 
 bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	      const struct params *params)
@@ -44,7 +31,7 @@ bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	c->cost[CLS_SERIAL] = (uint16_t)params->v[PARAM_TIMING_INSN_SERIALIZING];
 	c->rflags = FL_FIXED1;
 	c->delivering = -1;
-	pm->code_write_hook = icache_invalidate_page;
+	pm->code_write_hook = smc_write;
 	pm->code_write_ctx = c;
 	return true;
 }
@@ -53,6 +40,7 @@ void cpu_free(struct cpu *c)
 {
 	free(c->icache);
 	c->icache = NULL;
+	smc_free(c);
 }
 
 void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
@@ -129,15 +117,7 @@ static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
 		return i;
 	}
 	i->pa = pa;
-	uint64_t pfn = pa >> PAGE_SHIFT;
-	if (!phys_is_code(c->pm, pfn)) {
-		/* From now on writes to this page must take the slow path. */
-		phys_mark_code(c->pm, pfn);
-		uint8_t *page = c->pm->host + (pa & PAGE_MASK);
-		for (unsigned k = 0; k < FTLB_SIZE; k++)
-			if (c->ftlb[MMU_WRITE][k].host == page)
-				c->ftlb[MMU_WRITE][k].tag = 0;
-	}
+	smc_mark(c, pa, i->len);
 	return i;
 }
 

@@ -165,6 +165,12 @@ struct ftlb_entry {
 
 #define ICACHE_SIZE (1u << 16)
 
+/* Which 64-byte lines of a physical page hold decoded instructions (smc.c) */
+struct code_page {
+	uint64_t pfn_plus1; /* 0: empty slot */
+	uint64_t lines;
+};
+
 struct cpu {
 	uint64_t gpr[16];
 	uint64_t rip;
@@ -198,6 +204,8 @@ struct cpu {
 
 	struct ftlb_entry ftlb[3][FTLB_SIZE]; /* indexed by enum mmu_access */
 	struct insn *icache;                  /* ICACHE_SIZE entries, direct-mapped by pa */
+	struct code_page *code_pages;         /* hash table, code_pages_cap slots */
+	size_t code_pages_cap, code_pages_used;
 
 	/* run control */
 	jmp_buf fault_jmp;

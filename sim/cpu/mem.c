@@ -1,5 +1,7 @@
 #include "mem.h"
 
+#include "smc.h"
+
 /* The walk request for the CPU's current paging state. */
 static void walk_req_for(const struct cpu *c, struct walk_req *req, enum mmu_access acc)
 {
@@ -29,11 +31,12 @@ static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
 	}
 	uint64_t page_pa = r.pa & PAGE_MASK;
 	uint8_t *host = phys_page_ptr(c->pm, page_pa);
-	/* Writes to pages holding decoded code must take the slow path, which invalidates
-	 * the decoded-instruction cache. */
-	if (host && !(acc == MMU_WRITE && phys_is_code(c->pm, page_pa >> PAGE_SHIFT))) {
+	if (host) {
+		/* A write entry for a page holding decoded code gets tag bit 1: it misses the
+		 * inline fast path and goes through mem_write_slow, which tells smc.c. */
 		struct ftlb_entry *e = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
-		e->tag = (la & PAGE_MASK) | 1;
+		bool code = acc == MMU_WRITE && phys_is_code(c->pm, page_pa >> PAGE_SHIFT);
+		e->tag = (la & PAGE_MASK) | 1 | (code ? 2 : 0);
 		e->host = host;
 	}
 	return r.pa;
@@ -61,8 +64,17 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum mmu_acces
 
 void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
-	c->ftlb_misses++;
 	uint64_t off = la & (PAGE_SIZE - 1);
+	struct ftlb_entry *e = &c->ftlb[MMU_WRITE][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
+	if (e->tag == ((la & PAGE_MASK) | 3) && off + size <= PAGE_SIZE) {
+		/* a page that holds decoded code: invalidate what the write touches */
+		uint64_t pa = (uint64_t)(e->host - c->pm->host) + off;
+		if (phys_is_code(c->pm, pa >> PAGE_SHIFT))
+			smc_write(c, pa, size);
+		store_le(e->host + off, size, v);
+		return;
+	}
+	c->ftlb_misses++;
 	if (off + size <= PAGE_SIZE) {
 		phys_write(c->pm, translate(c, la, MMU_WRITE), size, v);
 		return;

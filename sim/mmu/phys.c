@@ -39,11 +39,18 @@ void phys_clear_code(struct physmem *pm, uint64_t pfn)
 	pm->code_bitmap[pfn >> 6] &= ~(1ull << (pfn & 63));
 }
 
-static void note_write(struct physmem *pm, uint64_t pa)
+/* Tells the code-write hook about the RAM bytes [pa, pa+len) about to be written. */
+static void note_write(struct physmem *pm, uint64_t pa, uint64_t len)
 {
-	uint64_t pfn = pa >> PAGE_SHIFT;
-	if (phys_is_code(pm, pfn) && pm->code_write_hook)
-		pm->code_write_hook(pm->code_write_ctx, pfn);
+	uint64_t end = pa + len < pm->size_bytes ? pa + len : pm->size_bytes;
+	while (pa < end) {
+		uint64_t chunk_end = (pa & PAGE_MASK) + PAGE_SIZE;
+		if (chunk_end > end)
+			chunk_end = end;
+		if (phys_is_code(pm, pa >> PAGE_SHIFT) && pm->code_write_hook)
+			pm->code_write_hook(pm->code_write_ctx, pa, chunk_end - pa);
+		pa = chunk_end;
+	}
 }
 
 uint64_t phys_read(struct physmem *pm, uint64_t pa, unsigned size)
@@ -67,22 +74,21 @@ uint64_t phys_read(struct physmem *pm, uint64_t pa, unsigned size)
 
 void phys_write(struct physmem *pm, uint64_t pa, unsigned size, uint64_t v)
 {
+	if (pa < pm->size_bytes)
+		note_write(pm, pa, size);
 	for (unsigned i = 0; i < size; i++) {
 		uint64_t a = pa + i;
 		if (a >= pm->size_bytes) {
 			pm->oob_writes++;
 			continue;
 		}
-		if (i == 0 || (a & (PAGE_SIZE - 1)) == 0)
-			note_write(pm, a);
 		pm->host[a] = (uint8_t)(v >> (8 * i));
 	}
 }
 
 void phys_write_bytes(struct physmem *pm, uint64_t pa, const void *src, uint64_t len)
 {
-	for (uint64_t page = pa & PAGE_MASK; page < pa + len; page += PAGE_SIZE)
-		note_write(pm, page);
+	note_write(pm, pa, len);
 	memcpy(pm->host + pa, src, len);
 }
 

@@ -16,9 +16,10 @@ struct physmem {
 	uint8_t *host;
 	uint64_t size_bytes;
 	/* one bit per 4 KiB page: the page holds decoded instructions. A write to such a
-	 * page calls code_write_hook (set by the CPU's decoded-instruction cache). */
+	 * page calls code_write_hook with the bytes written (set by the CPU's
+	 * decoded-instruction cache, which keeps finer-grained bookkeeping). */
 	uint64_t *code_bitmap;
-	void (*code_write_hook)(void *ctx, uint64_t pfn);
+	void (*code_write_hook)(void *ctx, uint64_t pa, uint64_t len);
 	void *code_write_ctx;
 	uint64_t oob_reads, oob_writes; /* counters: accesses beyond RAM */
 };

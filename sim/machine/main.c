@@ -1,0 +1,359 @@
+/* The hvsim command line: `hvsim run [options] IMAGE.elf`, `hvsim params`,
+ * `hvsim --version`. Exit statuses (DESIGN.md "Boot protocol"): the guest's byte on port
+ * 0xF4; 2 bad usage or input; 3 the guest machine crashed; 4 a limit was reached.
+ * stdout is the guest's console: hvsim's own lines go to stderr, each starting "hvsim: ". */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/machine/hvsim_version.h"
+#include "sim/machine/machine.h"
+
+enum {
+	EXIT_USAGE = 2,
+	EXIT_CRASH = 3,
+	EXIT_LIMIT = 4,
+};
+
+#define CONSOLE_BUFFER_BYTES (1 << 16)
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("hvsim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void print_usage(FILE *f)
+{
+	fputs("usage: hvsim run [options] IMAGE.elf   run a bare-machine image (DESIGN.md boot protocol)\n"
+	      "       hvsim params                    list the simulation parameters\n"
+	      "       hvsim --version\n"
+	      "\n"
+	      "run options:\n"
+	      "  --mem SIZE             guest RAM: 256M, 1G, 4096K or bytes; a multiple of 2 MiB,\n"
+	      "                         16 MiB to 1 TiB (default 256M)\n"
+	      "  --cmdline STR          command line handed to the image in the boot info\n"
+	      "  --max-insns N          stop after N instructions (exit status 4)\n"
+	      "  --max-cycles N         stop after N simulated cycles (exit status 4)\n"
+	      "  --stats FILE           write the configuration, counters and outcome to FILE\n"
+	      "  --stats-format FMT     json (default) or text (gem5-style lines)\n"
+	      "  --param NAME=VALUE     override a parameter (repeatable; see hvsim params)\n"
+	      "  --trace-insns          print each retired instruction to stderr\n"
+	      "  -q, --quiet            no informational lines from hvsim (the console still prints)\n"
+	      "  -h, --help             this text\n"
+	      "\n"
+	      "The guest's console (UART 0x3F8) is stdout. Exit status: the byte the guest wrote\n"
+	      "to port 0xF4; 2 bad usage or input; 3 the guest machine crashed (triple fault,\n"
+	      "halt with interrupts off); 4 --max-insns or --max-cycles reached.\n",
+	      f);
+}
+
+/* ---- numbers: digits only, no sign, no overflow ---- */
+
+static bool parse_u64(const char *s, uint64_t *out, const char **rest)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	*rest = p;
+	return true;
+}
+
+static int parse_count(const char *opt, const char *s, uint64_t *out)
+{
+	const char *rest;
+	if (!parse_u64(s, out, &rest) && s[strspn(s, "0123456789")] == '\0')
+		return usage_error("%s %s: too large (at most %" PRIu64 ")", opt, s, UINT64_MAX);
+	if (!parse_u64(s, out, &rest) || *rest)
+		return usage_error("%s '%s': not a number; give a positive decimal integer", opt, s);
+	if (*out == 0)
+		return usage_error("%s 0: must be at least 1 (leave the option out for no limit)",
+				   opt);
+	return 0;
+}
+
+/* SIZE: digits and an optional K, M, G or T suffix (binary units). */
+static int parse_mem(const char *s, uint64_t *out)
+{
+	const char *rest;
+	uint64_t v, unit = 1;
+	bool too_big = false;
+	if (!parse_u64(s, &v, &rest)) {
+		if (*s >= '0' && *s <= '9')
+			too_big = true;
+		else
+			return usage_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
+					   "byte count", s);
+	}
+	if (!too_big) {
+		switch (*rest) {
+		case '\0': break;
+		case 'K': case 'k': unit = KiB; rest++; break;
+		case 'M': case 'm': unit = MiB; rest++; break;
+		case 'G': case 'g': unit = GiB; rest++; break;
+		case 'T': case 't': unit = TiB; rest++; break;
+		default: rest = NULL; break;
+		}
+		if (!rest || *rest)
+			return usage_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
+					   "byte count", s);
+		too_big = v > MACHINE_MEM_MAX / unit;
+	}
+	if (too_big)
+		return usage_error("--mem %s: more than the 1 TiB hvsim can address", s);
+	v *= unit;
+	if (v < MACHINE_MEM_MIN)
+		return usage_error("--mem %s: less than the 16 MiB minimum", s);
+	if (v % MACHINE_MEM_ALIGN)
+		return usage_error("--mem %s: not a multiple of 2 MiB (the identity map's page "
+				   "size)", s);
+	*out = v;
+	return 0;
+}
+
+/* ---- hvsim params ---- */
+
+static int cmd_params(int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("params takes no arguments (got '%s')", argv[1]);
+	printf("%-28s %8s  %s\n", "NAME", "DEFAULT", "DESCRIPTION");
+	for (int i = 0; i < PARAM_COUNT; i++)
+		printf("%-28s %8" PRIu64 "  %s\n", param_info[i].name, param_info[i].def,
+		       param_info[i].desc);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- hvsim run ---- */
+
+struct run_options {
+	struct machine_config cfg;
+	const char *stats_path;
+	enum stats_format stats_format;
+	bool quiet;
+};
+
+enum {
+	OPT_MEM = 256,
+	OPT_CMDLINE,
+	OPT_MAX_INSNS,
+	OPT_MAX_CYCLES,
+	OPT_STATS,
+	OPT_STATS_FORMAT,
+	OPT_PARAM,
+	OPT_TRACE_INSNS,
+};
+
+static const struct option run_long_options[] = {
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "max-insns", required_argument, NULL, OPT_MAX_INSNS },
+	{ "max-cycles", required_argument, NULL, OPT_MAX_CYCLES },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "trace-insns", no_argument, NULL, OPT_TRACE_INSNS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The option as the user typed it, without "=value". */
+static const char *typed_option(const char *arg, char *buf, size_t len)
+{
+	size_t n = strcspn(arg, "=");
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), arg);
+	return buf;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	char buf[128];
+	int ch;
+	opterr = 0; /* every message is ours: one line, "hvsim: " first */
+	while ((ch = getopt_long(argc, argv, ":hq", run_long_options, NULL)) != -1) {
+		int rc = 0;
+		switch (ch) {
+		case OPT_MEM:
+			rc = parse_mem(optarg, &o->cfg.mem_bytes);
+			break;
+		case OPT_CMDLINE:
+			if (strlen(optarg) > BOOT_CMDLINE_MAX)
+				rc = usage_error("--cmdline is %zu bytes; the boot protocol allows at "
+						 "most %d", strlen(optarg), BOOT_CMDLINE_MAX);
+			o->cfg.cmdline = optarg;
+			break;
+		case OPT_MAX_INSNS:
+			rc = parse_count("--max-insns", optarg, &o->cfg.max_insns);
+			break;
+		case OPT_MAX_CYCLES:
+			rc = parse_count("--max-cycles", optarg, &o->cfg.max_cycles);
+			break;
+		case OPT_STATS:
+			if (!*optarg)
+				rc = usage_error("--stats needs a file name");
+			o->stats_path = optarg;
+			break;
+		case OPT_STATS_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				o->stats_format = STATS_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				o->stats_format = STATS_TEXT;
+			else
+				rc = usage_error("--stats-format '%s': must be json or text", optarg);
+			break;
+		case OPT_PARAM: {
+			char err[256];
+			if (!params_set(&o->cfg.params, optarg, err, sizeof err))
+				rc = usage_error("--param: %s", err);
+			break;
+		}
+		case OPT_TRACE_INSNS:
+			o->cfg.trace_insns = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("option %s needs a value; try 'hvsim run --help'",
+					   typed_option(argv[optind - 1], buf, sizeof buf));
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'; try 'hvsim run --help'", optopt);
+			return usage_error("unknown option '%s'; try 'hvsim run --help'",
+					   typed_option(argv[optind - 1], buf, sizeof buf));
+		}
+		if (rc)
+			return rc;
+	}
+	int nr_images = argc - optind;
+	if (nr_images == 0)
+		return usage_error("run needs an IMAGE.elf; try 'hvsim run --help'");
+	if (nr_images > 1)
+		return usage_error("run takes one IMAGE.elf, got %d ('%s', '%s'%s)", nr_images,
+				   argv[optind], argv[optind + 1], nr_images > 2 ? ", ..." : "");
+	o->cfg.image_path = argv[optind];
+	return -1;
+}
+
+/* The one line that says how a run that did not exit cleanly ended, and where. The
+ * CPU words the detail (what, RIP, instruction count); hvsim adds the image and, for a
+ * limit, the option that set it. */
+static void report_stop(const struct machine *m)
+{
+	const struct cpu *c = &m->cpu;
+	const char *option = m->stop == STOP_INSN_LIMIT    ? " (--max-insns)"
+			     : m->stop == STOP_CYCLE_LIMIT ? " (--max-cycles)"
+							   : "";
+	if (c->stop_detail[0])
+		fprintf(stderr, "hvsim: %s: %s%s\n", m->cfg.image_path, c->stop_detail, option);
+	else
+		fprintf(stderr, "hvsim: %s: the run ended (%s) at RIP 0x%" PRIx64 " after %" PRIu64
+			" instructions%s\n", m->cfg.image_path, machine_stop_name(m->stop), c->rip,
+			c->insns_retired, option);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_options o = {
+		.cfg = {
+			.mem_bytes = MACHINE_MEM_DEFAULT,
+			.cmdline = "",
+			.console = stdout,
+			.trace_out = stderr,
+		},
+		.stats_format = STATS_JSON,
+	};
+	params_defaults(&o.cfg.params);
+	int rc = parse_run_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+
+	char err[MACHINE_ERR_LEN];
+	if (o.stats_path && !stats_check_path(o.stats_path, err, sizeof err))
+		return usage_error("%s", err);
+
+	/* The console is stdout: buffer it, unless a person watches it line by line or
+	 * the trace must interleave with it. */
+	bool line_buffered = o.cfg.trace_insns || isatty(STDOUT_FILENO);
+	setvbuf(stdout, NULL, line_buffered ? _IOLBF : _IOFBF, CONSOLE_BUFFER_BYTES);
+	if (o.cfg.trace_insns)
+		setvbuf(stderr, NULL, _IOLBF, CONSOLE_BUFFER_BYTES);
+
+	struct machine *m = calloc(1, sizeof *m);
+	if (!m)
+		return usage_error("out of host memory creating the machine");
+	int status;
+	if (!machine_init(m, &o.cfg, err, sizeof err) ||
+	    !machine_boot(m, NULL, 0, err, sizeof err)) {
+		status = usage_error("%s", err);
+		goto out;
+	}
+
+	machine_run(m);
+	status = machine_exit_status(m);
+	if (fflush(stdout) != 0)
+		fprintf(stderr, "hvsim: writing the console to stdout failed: %s\n",
+			strerror(errno));
+
+	if (m->stop != STOP_EXIT)
+		report_stop(m);
+	else if (!o.quiet)
+		fprintf(stderr, "hvsim: %s: exit status %d after %" PRIu64 " instructions, %"
+			PRIu64 " cycles (%.3f s, %.1f MIPS)\n", o.cfg.image_path, status,
+			m->cpu.insns_retired, m->cpu.cycles, m->host_seconds,
+			m->host_seconds > 0 ? (double)m->cpu.insns_retired / m->host_seconds / 1e6
+					    : 0.0);
+
+	if (o.stats_path && !stats_write(m, o.stats_path, o.stats_format, err, sizeof err))
+		status = usage_error("%s", err);
+out:
+	machine_free(m);
+	free(m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("missing command; try 'hvsim --help'");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("hvsim %s\n", HVSIM_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "params") == 0)
+		return cmd_params(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error("unknown option '%s' (options follow the command: hvsim run "
+				   "[options] IMAGE.elf); try 'hvsim --help'", cmd);
+	return usage_error("unknown command '%s'; try 'hvsim --help'", cmd);
+}
