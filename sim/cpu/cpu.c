@@ -48,6 +48,8 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
 	counter_register(reg, "cpu.insns_retired", "instructions retired", &c->insns_retired);
 	counter_register(reg, "cpu.cycles", "simulated cycles", &c->cycles);
 	counter_register(reg, "cpu.exceptions", "exceptions and interrupts delivered", &c->exceptions);
+	counter_register(reg, "cpu.interrupts", "external interrupts accepted", &c->interrupts);
+	counter_register(reg, "cpu.halted_cycles", "cycles spent halted, waiting for an interrupt", &c->halted_cycles);
 	counter_register(reg, "cpu.rep_iterations", "iterations of REP string instructions", &c->rep_iterations);
 	counter_register(reg, "cpu.icache.hits", "decoded-instruction cache hits", &c->icache_hits);
 	counter_register(reg, "cpu.icache.misses", "decoded-instruction cache misses (instructions decoded)", &c->icache_misses);
@@ -143,6 +145,35 @@ static inline struct insn *fetch(struct cpu *c)
 	return decode_at(c, pa, p);
 }
 
+/* The cycle at which the run loop must look up: the next device event or the limit. */
+static void schedule_cycle_check(struct cpu *c)
+{
+	uint64_t at = c->max_cycles ? c->max_cycles : ~0ull;
+	if (c->bus.next_event) {
+		uint64_t ev = c->bus.next_event(c->bus.ctx);
+		if (ev < at)
+			at = ev;
+	}
+	c->cycle_check_at = at;
+}
+
+void cpu_reschedule(struct cpu *c)
+{
+	schedule_cycle_check(c);
+}
+
+/* Device events that are due, then the limits. True if the run stops. */
+static bool time_events(struct cpu *c)
+{
+	if (c->bus.run_events && c->bus.next_event &&
+	    c->bus.next_event(c->bus.ctx) <= c->cycles) {
+		c->bus.run_events(c->bus.ctx, c->cycles);
+		c->events_pending = true;
+	}
+	schedule_cycle_check(c);
+	return false;
+}
+
 static bool limits_reached(struct cpu *c)
 {
 	if (c->max_insns && c->insns_retired >= c->max_insns) {
@@ -177,8 +208,11 @@ enum cpu_stop cpu_run(struct cpu *c)
 	if (limits_reached(c))
 		return c->stop;
 	c->insn_check_at = c->max_insns ? c->max_insns : ~0ull;
-	c->cycle_check_at = c->max_cycles ? c->max_cycles : ~0ull;
+	schedule_cycle_check(c);
+	c->events_pending = true;
 	for (;;) {
+		if (unlikely(c->events_pending) && cpu_poll_events(c))
+			return c->stop;
 		struct insn *i = fetch(c);
 		c->rip_next = c->rip + i->len;
 		if (unlikely(c->trace_insns))
@@ -189,11 +223,11 @@ enum cpu_stop cpu_run(struct cpu *c)
 		c->cycles += i->cost_cycles;
 		if (unlikely(c->stop != STOP_NONE) || unlikely(c->step_once))
 			return c->stop;
-		if (unlikely(c->events_pending) && cpu_poll_events(c))
-			return c->stop;
-		if (unlikely(c->insns_retired >= c->insn_check_at || c->cycles >= c->cycle_check_at) &&
-		    limits_reached(c))
-			return c->stop;
+		if (unlikely(c->insns_retired >= c->insn_check_at || c->cycles >= c->cycle_check_at)) {
+			time_events(c);
+			if (limits_reached(c))
+				return c->stop;
+		}
 	}
 }
 

@@ -136,14 +136,28 @@ struct insn {
 };
 
 /* How the machine reaches the CPU's surroundings. Return false from msr_* to make
- * the access #GP. io_in returns all-ones for unclaimed ports. */
+ * the access #GP. io_in returns all-ones for unclaimed ports. Any callback may be NULL.
+ *
+ * Interrupts and time: the CPU asks intr_pending at instruction boundaries when RFLAGS.IF
+ * is set (the highest-priority deliverable vector, or -1) and calls intr_ack with the
+ * vector it accepts. Devices with timers report the cycle of their next event through
+ * next_event (~0 for none); the CPU calls run_events(now) once the cycle clock reaches it,
+ * and also while halted, when time jumps straight to the next event. */
 struct cpu_bus {
 	void *ctx;
 	uint64_t (*io_in)(void *ctx, uint16_t port, unsigned size);
 	void (*io_out)(void *ctx, uint16_t port, unsigned size, uint64_t v);
 	bool (*msr_read)(void *ctx, uint32_t msr, uint64_t *v);
 	bool (*msr_write)(void *ctx, uint32_t msr, uint64_t v);
+	int (*intr_pending)(void *ctx);
+	void (*intr_ack)(void *ctx, int vector);
+	uint64_t (*next_event)(void *ctx);
+	void (*run_events)(void *ctx, uint64_t now_cycles);
 };
+
+/* After something that may have changed pending interrupts or the next device event
+ * (a WRMSR to a device, a device's own register write): re-check between instructions. */
+static inline void cpu_kick(struct cpu *c);
 
 /* Why cpu_run returned */
 enum cpu_stop {
@@ -224,7 +238,9 @@ struct cpu {
 	bool step_once;          /* cpu_step: stop after one instruction or event */
 	bool events_pending;     /* something may need attention between instructions */
 	uint64_t insn_check_at;  /* limits: checked when insns_retired or cycles reach these */
-	uint64_t cycle_check_at;
+	uint64_t cycle_check_at; /* min(--max-cycles, the next device event) */
+	uint64_t halted_cycles;  /* counter: cycles spent in HLT waiting for an interrupt */
+	uint64_t interrupts;     /* counter: external interrupts accepted */
 	struct insn scratch;     /* decode buffer for instructions that are not cached */
 	char stop_detail[200];   /* what stopped the run, where: for the one-line report */
 };
@@ -241,6 +257,13 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg);
 enum cpu_stop cpu_run(struct cpu *c);
 /* Executes exactly one instruction (or delivers one exception); for tests. */
 enum cpu_stop cpu_step(struct cpu *c);
+
+void cpu_reschedule(struct cpu *c);
+
+static inline void cpu_kick(struct cpu *c)
+{
+	c->events_pending = true;
+}
 
 /* Asks the run loop to stop after the current instruction (devices call this). */
 static inline void cpu_request_stop(struct cpu *c, enum cpu_stop why, int status)

@@ -24,17 +24,20 @@ void cpuid_query(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t 
 		/* family 0x17 (ext. family 8 + base 0xF), model 1, stepping 0 */
 		out[0] = (0x8u << 20) | (0xFu << 8) | (0x1u << 4);
 		out[1] = 0;             /* APIC ID 0, one logical processor */
-		out[2] = 1u << 23;      /* ECX: POPCNT */
+		out[2] = (1u << 17)     /* ECX: PCID */
+		       | (1u << 21)     /* x2APIC */
+		       | (1u << 23);    /* POPCNT */
 		out[3] = (1u << 3)      /* PSE */
 		       | (1u << 4)      /* TSC */
 		       | (1u << 5)      /* MSR */
 		       | (1u << 6)      /* PAE */
+		       | (1u << 9)      /* APIC (x2APIC mode only) */
 		       | (1u << 13)     /* PGE */
 		       | (1u << 15);    /* CMOV */
 		break;
 	case 7:
-		/* no structured extended features (subleaf 0: max subleaf 0) */
-		(void)subleaf;
+		if (subleaf == 0)
+			out[1] = 1u << 10; /* EBX: INVPCID */
 		break;
 	case 0x80000000:
 		out[0] = MAX_EXT_LEAF;
@@ -46,7 +49,8 @@ void cpuid_query(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t 
 		out[0] = 0x00800F10u;   /* same signature as leaf 1 */
 		out[2] = (1u << 0)      /* LAHF/SAHF in 64-bit mode */
 		       | (1u << 5);     /* ABM: LZCNT (POPCNT is in leaf 1) */
-		out[3] = (1u << 20)     /* NX */
+		out[3] = (1u << 11)     /* SYSCALL/SYSRET */
+		       | (1u << 20)     /* NX */
 		       | (1u << 26)     /* 1 GiB pages */
 		       | (1u << 27)     /* RDTSCP */
 		       | (1u << 29);    /* long mode */

@@ -30,19 +30,11 @@ static bool contributory(int v)
 	return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
 }
 
-/* Descriptor-table and TSS reads and the new stack's writes are supervisor accesses
- * whatever the CPL (SDM vol. 3 §4.6.1 "implicit supervisor-mode accesses"). */
+/* Descriptor-table and TSS reads are supervisor accesses whatever the CPL (SDM vol. 3
+ * §4.6.1 "implicit supervisor-mode accesses"). */
 static uint64_t sys_read(struct cpu *c, uint64_t la, unsigned size)
 {
-	uint8_t cpl = c->cpl;
-	if (cpl == 3)
-		cpu_flush_fast_path(c);
-	c->cpl = 0;
-	uint64_t v = mem_read(c, la, size);
-	c->cpl = cpl;
-	if (cpl == 3)
-		cpu_flush_fast_path(c);
-	return v;
+	return mem_read_sys(c, la, size);
 }
 
 /* The instruction bytes at RIP, read without faulting, for the report. */
@@ -125,28 +117,25 @@ static void deliver(struct cpu *c, int vector, bool push_error, uint32_t error,
 		frame[0] = error;
 		n = 6;
 	}
-	/* write the frame as the new privilege level would, lowest address first */
-	uint8_t cpl = c->cpl;
-	if (cpl != new_cpl)
-		cpu_flush_fast_path(c);
-	c->cpl = (uint8_t)new_cpl;
+	/* the frame is written at the new privilege level (CPL 0 for every gate hvsim
+	 * accepts from CPL 3); probe every slot first so that a fault changes nothing */
 	uint64_t top = rsp - 8 * n;
-	if (!mmu_canonical(top) || !mmu_canonical(rsp - 1)) {
-		c->cpl = cpl;
+	if (!mmu_canonical(top) || !mmu_canonical(rsp - 1))
 		cpu_fault(c, EXC_SS, 0);
+	if (new_cpl == 0) {
+		mem_probe_write_sys(c, top, 8 * n);
+		for (unsigned k = 0; k < n; k++)
+			mem_write_sys(c, top + 8 * k, 8, frame[k]);
+	} else {
+		mem_probe_write(c, top, 8 * n);
+		for (unsigned k = 0; k < n; k++)
+			mem_write(c, top + 8 * k, 8, frame[k]);
 	}
-	for (unsigned k = 0; k < n; k++) {
-		/* a fault here must leave the old CPL in place */
-		uint8_t *p = ftlb_hit(c, MMU_WRITE, top + 8 * k, 8);
-		if (!p) {
-			c->cpl = cpl;
-			mem_probe_write(c, top + 8 * k, 8);
-			c->cpl = (uint8_t)new_cpl;
-		}
+	uint8_t cpl = c->cpl;
+	if (cpl != new_cpl) {
+		c->cpl = (uint8_t)new_cpl;
+		cpu_flush_fast_path(c);
 	}
-	for (unsigned k = 0; k < n; k++)
-		mem_write(c, top + 8 * k, 8, frame[k]);
-
 	c->gpr[RSP] = top;
 	if (new_cpl != cpl)
 		c->seg[SEG_SS] = (struct seg){ .sel = (uint16_t)new_cpl, .attr = 0 };
@@ -195,15 +184,60 @@ void exception_deliver_trap(struct cpu *c, int vector, bool software)
 	c->delivering = -1;
 }
 
+/* Between instructions (SDM vol. 3 §6.9 priorities, simplified to what hvsim models):
+ * the STI / MOV SS shadow delays recognition by one instruction; then a maskable
+ * interrupt is taken when RFLAGS.IF is set. Also re-reads the next device event, which
+ * a device register write may have moved. */
 bool cpu_poll_events(struct cpu *c)
 {
-	c->interrupt_shadow = false;
 	c->events_pending = false;
+	cpu_reschedule(c);
+	if (c->interrupt_shadow) {
+		c->interrupt_shadow = false;
+		c->events_pending = true;
+		return false;
+	}
+	if (!(c->rflags & FL_IF) || !c->bus.intr_pending)
+		return false;
+	int v = c->bus.intr_pending(c->bus.ctx);
+	if (v < 0)
+		return false;
+	c->bus.intr_ack(c->bus.ctx, v);
+	c->interrupts++;
+	c->delivering = v;
+	c->first_fault = v;
+	c->first_fault_error = 0;
+	deliver(c, v, false, 0, c->rip, false);
+	c->delivering = -1;
+	c->events_pending = true; /* another one may be pending */
 	return false;
 }
 
+/* HLT: time jumps to the next device event (no busy loop on the host) until an
+ * interrupt can be taken. False when nothing can ever wake the CPU: interrupts are off,
+ * or no device has an event scheduled. */
 bool cpu_halt(struct cpu *c)
 {
-	/* no interrupt source exists on this machine yet: nothing can wake the CPU */
-	return false;
+	if (!(c->rflags & FL_IF) || !c->bus.next_event || !c->bus.intr_pending)
+		return false;
+	for (;;) {
+		if (c->bus.intr_pending(c->bus.ctx) >= 0) {
+			c->events_pending = true;
+			return true;
+		}
+		uint64_t ev = c->bus.next_event(c->bus.ctx);
+		if (ev == ~0ull)
+			return false;
+		if (c->max_cycles && ev > c->max_cycles)
+			ev = c->max_cycles; /* the limit ends the sleep; the run loop reports it */
+		if (ev > c->cycles) {
+			c->halted_cycles += ev - c->cycles;
+			c->cycles = ev;
+		}
+		if (c->max_cycles && c->cycles >= c->max_cycles) {
+			c->events_pending = true;
+			return true;
+		}
+		c->bus.run_events(c->bus.ctx, c->cycles);
+	}
 }

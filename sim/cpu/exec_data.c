@@ -155,7 +155,7 @@ void h_mov_to_sreg(struct cpu *c, const struct insn *i)
 	if (seg == SEG_CS || seg >= SEG_COUNT)
 		cpu_fault(c, EXC_UD, 0);
 	uint16_t sel = (uint16_t)op_read(c, i, 1);
-	seg_load_data(c, seg, sel);
+	seg_load_data(c, seg, sel, c->cpl);
 	if (seg == SEG_SS) {
 		/* MOV SS inhibits interrupts until after the next instruction */
 		c->interrupt_shadow = true;

@@ -6,6 +6,7 @@
 #include "cpuid.h"
 #include "insn_table.h"
 #include "operand.h"
+#include "tlbctl.h"
 
 static void require_cpl0(struct cpu *c)
 {
@@ -241,9 +242,8 @@ void h_ud2(struct cpu *c, const struct insn *i)
 /* ---- control registers (SDM vol. 3 §2.5, AMD APM vol. 2 §3.1) ---- */
 
 #define CR0_RESERVED (~0xffffffffull)
-/* Flushing the whole fast path on every CR3 write is a legal (over-flushing) model of
- * global pages, so PGE is supported; CR4.PSE is ignored in long mode. */
-#define CR4_SUPPORTED (CR4_PSE | CR4_PAE | CR4_PGE)
+/* CR4.PSE is accepted and ignored in long mode. */
+#define CR4_SUPPORTED (CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE)
 #define CR3_RESERVED (~((1ull << MMU_PHYS_ADDR_BITS) - 1) & ~(1ull << 63))
 
 void h_mov_from_cr(struct cpu *c, const struct insn *i)
@@ -277,17 +277,23 @@ void h_mov_to_cr(struct cpu *c, const struct insn *i)
 	case 2:
 		c->cr2 = v;
 		break;
-	case 3:
-		if (v & CR3_RESERVED & ~(1ull << 63))
+	case 3: {
+		/* with CR4.PCIDE, bits 11:0 are the PCID and bit 63 asks not to flush */
+		bool no_flush = (c->cr4 & CR4_PCIDE) && (v >> 63);
+		if (v & CR3_RESERVED)
 			cpu_fault(c, EXC_GP, 0);
 		c->cr3 = v & ~(1ull << 63);
-		cpu_flush_fast_path(c);
+		tlbctl_cr3_write(c, no_flush);
 		break;
+	}
 	case 4:
 		if ((v & ~CR4_SUPPORTED) || !(v & CR4_PAE))
 			cpu_fault(c, EXC_GP, 0);
-		if ((v ^ c->cr4) & (CR4_PGE | CR4_PCIDE | CR4_PSE))
-			cpu_flush_fast_path(c);
+		/* PCIDE can be set only with PCID 0 in CR3 (SDM MOV CR4) */
+		if ((v & CR4_PCIDE) && !(c->cr4 & CR4_PCIDE) && (c->cr3 & 0xfff))
+			cpu_fault(c, EXC_GP, 0);
+		if ((v ^ c->cr4) & (CR4_PGE | CR4_PCIDE))
+			tlbctl_flush_all(c);
 		c->cr4 = v;
 		break;
 	case 8:

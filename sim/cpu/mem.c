@@ -3,17 +3,20 @@
 #include "smc.h"
 
 /* The walk request for the CPU's current paging state. */
-static void walk_req_for(const struct cpu *c, struct walk_req *req, enum mmu_access acc)
+static void walk_req_for(const struct cpu *c, struct walk_req *req, enum mmu_access acc,
+			 bool user)
 {
 	req->cr3 = c->cr3;
-	req->user = c->cpl == 3;
+	req->user = user;
 	req->wp = (c->cr0 & CR0_WP) != 0;
 	req->nxe = (c->efer & EFER_NXE) != 0;
 	req->access = acc;
 }
 
-/* Translates one byte's page and, when it lies in RAM, installs a fast-path entry. */
-static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
+/* Translates one byte's page for an access at privilege `user`; when install is set and
+ * the page lies in RAM, installs a fast-path entry (only for the CPU's own CPL). */
+static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bool user,
+			     bool install)
 {
 	if (unlikely(!mmu_canonical(la)))
 		cpu_fault(c, EXC_GP, 0);
@@ -21,7 +24,7 @@ static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
 		return la; /* hvsim runs only in long mode, but keep the rule where it belongs */
 	struct walk_req req;
 	struct walk_result r;
-	walk_req_for(c, &req, acc);
+	walk_req_for(c, &req, acc, user);
 	c->page_walks++;
 	bool ok = mmu_walk(c->pm, &req, la, &r);
 	c->walk_refs += r.nrefs;
@@ -31,7 +34,7 @@ static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
 	}
 	uint64_t page_pa = r.pa & PAGE_MASK;
 	uint8_t *host = phys_page_ptr(c->pm, page_pa);
-	if (host) {
+	if (host && install) {
 		/* A write entry for a page holding decoded code gets tag bit 1: it misses the
 		 * inline fast path and goes through mem_write_slow, which tells smc.c. */
 		struct ftlb_entry *e = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
@@ -40,6 +43,11 @@ static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
 		e->host = host;
 	}
 	return r.pa;
+}
+
+static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
+{
+	return translate_as(c, la, acc, c->cpl == 3, true);
 }
 
 uint64_t mem_translate(struct cpu *c, uint64_t la, enum mmu_access acc)
@@ -93,4 +101,43 @@ void mem_probe_write(struct cpu *c, uint64_t la, unsigned size)
 	translate(c, la, MMU_WRITE);
 	if ((la & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
 		translate(c, (la | (PAGE_SIZE - 1)) + 1, MMU_WRITE);
+}
+
+/* Implicit supervisor accesses (descriptor tables, the TSS, the interrupt frame of a
+ * handler at CPL 0): checked as CPL 0 whatever the current CPL, never cached. */
+static uint64_t translate_sys(struct cpu *c, uint64_t la, enum mmu_access acc)
+{
+	return translate_as(c, la, acc, false, c->cpl != 3);
+}
+
+uint64_t mem_read_sys(struct cpu *c, uint64_t la, unsigned size)
+{
+	uint64_t off = la & (PAGE_SIZE - 1);
+	if (off + size <= PAGE_SIZE)
+		return phys_read(c->pm, translate_sys(c, la, MMU_READ), size);
+	unsigned first = (unsigned)(PAGE_SIZE - off);
+	uint64_t pa0 = translate_sys(c, la, MMU_READ);
+	uint64_t pa1 = translate_sys(c, la + first, MMU_READ);
+	return phys_read(c->pm, pa0, first) | phys_read(c->pm, pa1, size - first) << (8 * first);
+}
+
+void mem_write_sys(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	uint64_t off = la & (PAGE_SIZE - 1);
+	if (off + size <= PAGE_SIZE) {
+		phys_write(c->pm, translate_sys(c, la, MMU_WRITE), size, v);
+		return;
+	}
+	unsigned first = (unsigned)(PAGE_SIZE - off);
+	uint64_t pa0 = translate_sys(c, la, MMU_WRITE);
+	uint64_t pa1 = translate_sys(c, la + first, MMU_WRITE);
+	phys_write(c->pm, pa0, first, v);
+	phys_write(c->pm, pa1, size - first, v >> (8 * first));
+}
+
+void mem_probe_write_sys(struct cpu *c, uint64_t la, unsigned size)
+{
+	translate_sys(c, la, MMU_WRITE);
+	if ((la & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
+		translate_sys(c, (la | (PAGE_SIZE - 1)) + 1, MMU_WRITE);
 }

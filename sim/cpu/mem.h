@@ -20,6 +20,11 @@ uint64_t mem_translate(struct cpu *c, uint64_t la, enum mmu_access acc);
 /* Checks that [la, la+size) is writable without writing (for instructions that must not
  * change state before every write is known to succeed). */
 void mem_probe_write(struct cpu *c, uint64_t la, unsigned size);
+/* Implicit supervisor-mode accesses (SDM vol. 3 §4.6.1): descriptor tables, the TSS,
+ * the stack of an interrupt handler at CPL 0. */
+uint64_t mem_read_sys(struct cpu *c, uint64_t la, unsigned size);
+void mem_write_sys(struct cpu *c, uint64_t la, unsigned size, uint64_t v);
+void mem_probe_write_sys(struct cpu *c, uint64_t la, unsigned size);
 
 static inline uint8_t *ftlb_hit(struct cpu *c, enum mmu_access acc, uint64_t la, unsigned size)
 {

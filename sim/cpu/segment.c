@@ -7,15 +7,7 @@ uint64_t seg_read_descriptor(struct cpu *c, uint16_t sel)
 	if ((sel & 4) || (uint64_t)(sel | 7) > c->gdtr.limit)
 		cpu_fault(c, EXC_GP, sel & ~3u);
 	/* a descriptor-table read is a supervisor access whatever the CPL */
-	uint8_t cpl = c->cpl;
-	if (cpl)
-		cpu_flush_fast_path(c);
-	c->cpl = 0;
-	uint64_t d = mem_read(c, c->gdtr.base + (sel & ~7u), 8);
-	c->cpl = cpl;
-	if (cpl)
-		cpu_flush_fast_path(c);
-	return d;
+	return mem_read_sys(c, c->gdtr.base + (sel & ~7u), 8);
 }
 
 uint16_t seg_attr_of(uint64_t desc)
@@ -23,12 +15,12 @@ uint16_t seg_attr_of(uint64_t desc)
 	return (uint16_t)(((desc >> 40) & 0xff) | ((desc >> 44) & 0xf00));
 }
 
-void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel)
+void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel, unsigned cpl)
 {
 	unsigned rpl = sel & 3;
 	if ((sel & ~3u) == 0) {
 		/* a null selector: allowed except for SS at CPL 3 (or RPL != CPL) */
-		if (seg == SEG_SS && (c->cpl == 3 || rpl != c->cpl))
+		if (seg == SEG_SS && (cpl == 3 || rpl != cpl))
 			cpu_fault(c, EXC_GP, 0);
 		c->seg[seg].sel = sel;
 		c->seg[seg].attr = 0;
@@ -43,7 +35,7 @@ void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel)
 	if (!s)
 		cpu_fault(c, EXC_GP, sel & ~3u);
 	if (seg == SEG_SS) {
-		if (rpl != c->cpl || dpl != c->cpl || !writable)
+		if (rpl != cpl || dpl != cpl || !writable)
 			cpu_fault(c, EXC_GP, sel & ~3u);
 		if (!present)
 			cpu_fault(c, EXC_SS, sel & ~3u);
@@ -52,7 +44,7 @@ void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel)
 			cpu_fault(c, EXC_GP, sel & ~3u);
 		/* data and non-conforming code: DPL >= max(CPL, RPL) */
 		bool conforming = code && (type & 4);
-		if (!conforming && (dpl < c->cpl || dpl < rpl))
+		if (!conforming && (dpl < cpl || dpl < rpl))
 			cpu_fault(c, EXC_GP, sel & ~3u);
 		if (!present)
 			cpu_fault(c, EXC_NP, sel & ~3u);

@@ -12,7 +12,8 @@ uint64_t seg_read_descriptor(struct cpu *c, uint16_t sel);
 /* The VMCB attribute word (type 3:0, S 4, DPL 6:5, P 7, AVL 8, L 9, D/B 10, G 11) of a
  * descriptor */
 uint16_t seg_attr_of(uint64_t desc);
-/* MOV Sreg / POP Sreg semantics for DS, ES, SS, FS, GS: checks and loads. */
-void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel);
+/* MOV Sreg semantics for DS, ES, SS, FS, GS: checks against privilege level cpl (the
+ * current one, or the one a return is going to) and loads. */
+void seg_load_data(struct cpu *c, unsigned seg, uint16_t sel, unsigned cpl);
 
 #endif
