@@ -7,6 +7,7 @@
 
 #include "decode.h"
 #include "exception.h"
+#include "exec_templates.h"
 #include "flags.h"
 #include "insn_table.h"
 #include "mem.h"
@@ -31,6 +32,7 @@ bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	c->cost[CLS_SERIAL] = (uint16_t)params->v[PARAM_TIMING_INSN_SERIALIZING];
 	c->rflags = FL_FIXED1;
 	c->delivering = -1;
+	c->code_page_la = ~0ull;
 	pm->code_write_hook = smc_write;
 	pm->code_write_ctx = c;
 	return true;
@@ -64,6 +66,7 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
 void cpu_flush_fast_path(struct cpu *c)
 {
 	memset(c->ftlb, 0, sizeof c->ftlb);
+	c->code_page_la = ~0ull;
 }
 
 uint64_t cpu_get_rflags(struct cpu *c)
@@ -113,6 +116,7 @@ static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
 		cpu_fault(c, EXC_UD, 0);
 	}
 	i->cost_cycles = c->cost[insn_table[i->row].cls];
+	i->exec = exec_specialize(i);
 	c->icache_misses++;
 	if (crosses) {
 		i->pa = ~0ull;
@@ -123,7 +127,8 @@ static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
 	return i;
 }
 
-static inline struct insn *fetch(struct cpu *c)
+/* RIP left the current code page: translate it through the fast path (or a walk). */
+static uint64_t fetch_page(struct cpu *c)
 {
 	uint8_t *p = ftlb_hit(c, MMU_EXEC, c->rip, 1);
 	uint64_t pa;
@@ -135,17 +140,28 @@ static inline struct insn *fetch(struct cpu *c)
 			/* executing beyond RAM: all-ones bytes, which decode as nothing valid */
 			cpu_fault(c, EXC_UD, 0);
 		}
-		p = c->pm->host + pa;
 	}
+	c->code_page_la = c->rip & PAGE_MASK;
+	c->code_page_pa = pa & PAGE_MASK;
+	return pa;
+}
+
+/* The decoded instruction at RIP. Straight-line code and branches within the page skip
+ * the fast-path lookup: one compare finds the physical address. */
+static inline struct insn *fetch(struct cpu *c)
+{
+	uint64_t off = c->rip - c->code_page_la;
+	uint64_t pa = likely(off < PAGE_SIZE) ? c->code_page_pa + off : fetch_page(c);
 	struct insn *i = &c->icache[pa & (ICACHE_SIZE - 1)];
 	if (likely(i->pa == pa)) {
 		c->icache_hits++;
 		return i;
 	}
-	return decode_at(c, pa, p);
+	return decode_at(c, pa, c->pm->host + pa);
 }
 
 /* The cycle at which the run loop must look up: the next device event or the limit. */
+
 static void schedule_cycle_check(struct cpu *c)
 {
 	uint64_t at = c->max_cycles ? c->max_cycles : ~0ull;
@@ -162,8 +178,8 @@ void cpu_reschedule(struct cpu *c)
 	schedule_cycle_check(c);
 }
 
-/* Device events that are due, then the limits. True if the run stops. */
-static bool time_events(struct cpu *c)
+/* Device events that are due */
+static void time_events(struct cpu *c)
 {
 	if (c->bus.run_events && c->bus.next_event &&
 	    c->bus.next_event(c->bus.ctx) <= c->cycles) {
@@ -171,7 +187,6 @@ static bool time_events(struct cpu *c)
 		c->events_pending = true;
 	}
 	schedule_cycle_check(c);
-	return false;
 }
 
 static bool limits_reached(struct cpu *c)
@@ -195,23 +210,33 @@ static bool limits_reached(struct cpu *c)
 	return false;
 }
 
-enum cpu_stop cpu_run(struct cpu *c)
+/* Everything the fast loop does not look at: a stop request, single-stepping, device
+ * events, limits, interrupts. Re-arms insn_check_at. True if the run ends. */
+static bool between_instructions(struct cpu *c)
 {
-	c->stop = STOP_NONE;
-	if (setjmp(c->fault_jmp)) {
-		/* an instruction (or a delivery) faulted: state is that before it */
-		exception_raise(c, c->raise_vector, c->raise_error);
-		if (c->stop || c->step_once)
-			return c->stop;
-	}
-	c->delivering = -1;
-	if (limits_reached(c))
-		return c->stop;
 	c->insn_check_at = c->max_insns ? c->max_insns : ~0ull;
-	schedule_cycle_check(c);
-	c->events_pending = true;
+	if (c->stop != STOP_NONE)
+		return true;
+	if (c->cycles >= c->cycle_check_at)
+		time_events(c);
+	if (limits_reached(c))
+		return true;
+	if (c->events_pending && cpu_poll_events(c))
+		return true;
+	if (c->step_once && (c->step_faulted || c->insns_retired != c->step_start))
+		return true;
+	if (c->step_once || c->trace_insns)
+		c->insn_check_at = 0; /* look again after the next instruction */
+	return c->stop != STOP_NONE;
+}
+
+/* The fast loop: fetch, execute, retire. No setjmp here, so the compiler keeps the CPU
+ * pointer in a register; faults leave through cpu_run's setjmp. */
+static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c)
+{
 	for (;;) {
-		if (unlikely(c->events_pending) && cpu_poll_events(c))
+		if (unlikely(c->insns_retired >= c->insn_check_at || c->cycles >= c->cycle_check_at) &&
+		    between_instructions(c))
 			return c->stop;
 		struct insn *i = fetch(c);
 		c->rip_next = c->rip + i->len;
@@ -221,14 +246,23 @@ enum cpu_stop cpu_run(struct cpu *c)
 		c->rip = c->rip_next;
 		c->insns_retired++;
 		c->cycles += i->cost_cycles;
-		if (unlikely(c->stop != STOP_NONE) || unlikely(c->step_once))
-			return c->stop;
-		if (unlikely(c->insns_retired >= c->insn_check_at || c->cycles >= c->cycle_check_at)) {
-			time_events(c);
-			if (limits_reached(c))
-				return c->stop;
-		}
 	}
+}
+
+enum cpu_stop cpu_run(struct cpu *c)
+{
+	c->stop = STOP_NONE;
+	c->step_start = c->insns_retired;
+	c->step_faulted = false;
+	if (setjmp(c->fault_jmp)) {
+		/* an instruction (or a delivery) faulted: state is that before it */
+		exception_raise(c, c->raise_vector, c->raise_error);
+		c->step_faulted = true;
+	}
+	c->delivering = -1;
+	schedule_cycle_check(c);
+	cpu_kick(c);
+	return run_loop(c);
 }
 
 enum cpu_stop cpu_step(struct cpu *c)

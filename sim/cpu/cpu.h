@@ -91,6 +91,8 @@ struct lazy_flags {
 };
 
 struct seg {
+	/* base: only FS and GS have one in 64-bit mode; the others are kept at 0, which the
+	 * effective-address computation relies on (operand.h) */
 	uint16_t sel;
 	uint16_t attr; /* VMCB layout: type 3:0, S 4, DPL 6:5, P 7, AVL 8, L 9, D/B 10, G 11 */
 	uint32_t limit;
@@ -108,8 +110,9 @@ typedef void (*insn_exec_fn)(struct cpu *c, const struct insn *i);
 
 /* Operand kinds after decoding */
 enum { OPK_NONE, OPK_REG, OPK_MEM, OPK_IMM };
-#define REG_NONE 0xff
-#define REG_RIP 0xfe /* memory base: RIP-relative */
+/* "No base / no index" is register 20, which always reads 0: an effective address is
+ * then computed without branches. RIP-relative operands set insn.riprel instead. */
+#define REG_NONE 20
 
 /* A decoded instruction, cached by physical address. Operands are in Intel order
  * (op 0 is the destination). */
@@ -126,7 +129,8 @@ struct insn {
 	uint8_t kind[3];      /* OPK_* */
 	uint8_t size[3];      /* each operand's size in bytes */
 	uint8_t reg[3];       /* register number for OPK_REG */
-	uint8_t base, index, scale; /* memory operand: REG_NONE / REG_RIP; scale is a shift */
+	uint8_t base, index, scale; /* memory operand (REG_NONE: none); scale is a shift */
+	uint8_t riprel;       /* 1: the displacement is relative to the next RIP */
 	uint8_t seg;          /* effective segment of the memory operand */
 	uint8_t rep;          /* 0, 0xF3 (REP/REPE) or 0xF2 (REPNE) */
 	uint8_t lock;
@@ -186,7 +190,7 @@ struct code_page {
 };
 
 struct cpu {
-	uint64_t gpr[16];
+	uint64_t gpr[21];    /* 0-15: RAX..R15; 16-19 unused (AH..BH alias 0-3); 20: always 0 */
 	uint64_t rip;
 	uint64_t rip_next;   /* RIP of the next instruction while one executes */
 	uint64_t rflags;     /* arithmetic bits valid only when lf.op == LF_NONE */
@@ -217,6 +221,8 @@ struct cpu {
 	struct cpu_bus bus;
 
 	struct ftlb_entry ftlb[3][FTLB_SIZE]; /* indexed by enum mmu_access */
+	uint64_t code_page_la;                /* the page RIP was last fetched from (~0: none) */
+	uint64_t code_page_pa;                /* ... and its physical address (in RAM) */
 	struct insn *icache;                  /* ICACHE_SIZE entries, direct-mapped by pa */
 	struct code_page *code_pages;         /* hash table, code_pages_cap slots */
 	size_t code_pages_cap, code_pages_used;
@@ -236,6 +242,8 @@ struct cpu {
 	int first_fault;         /* the exception that started the current chain */
 	uint32_t first_fault_error;
 	bool step_once;          /* cpu_step: stop after one instruction or event */
+	bool step_faulted;
+	uint64_t step_start;
 	bool events_pending;     /* something may need attention between instructions */
 	uint64_t insn_check_at;  /* limits: checked when insns_retired or cycles reach these */
 	uint64_t cycle_check_at; /* min(--max-cycles, the next device event) */
@@ -260,9 +268,13 @@ enum cpu_stop cpu_step(struct cpu *c);
 
 void cpu_reschedule(struct cpu *c);
 
+/* The run loop looks up from its fast path only when the instruction count reaches
+ * insn_check_at or the cycle count cycle_check_at: setting insn_check_at to 0 makes it
+ * look after the current instruction. */
 static inline void cpu_kick(struct cpu *c)
 {
 	c->events_pending = true;
+	c->insn_check_at = 0;
 }
 
 /* Asks the run loop to stop after the current instruction (devices call this). */
@@ -270,6 +282,7 @@ static inline void cpu_request_stop(struct cpu *c, enum cpu_stop why, int status
 {
 	c->stop = why;
 	c->exit_status = status;
+	c->insn_check_at = 0;
 }
 
 /* Flushes the memory fast path (CR3 write, INVLPG, CPL change, paging mode change). */

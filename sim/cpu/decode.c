@@ -175,7 +175,7 @@ opcode:;
 	switch (row->osz) {
 	case OSZ_B: in->osz = 1; break;
 	case OSZ_V: in->osz = rexw ? 8 : px.p66 ? 2 : 4; break;
-	case OSZ_D64: in->osz = px.p66 ? 2 : 8; break;
+	case OSZ_D64: in->osz = rexw ? 8 : px.p66 ? 2 : 8; break; /* REX.W wins over 0x66 (AMD APM vol. 3 §1.2.7) */
 	case OSZ_Z: in->osz = px.p66 ? 2 : 4; break;
 	case OSZ_W: in->osz = 2; break;
 	default: in->osz = 8; break;
@@ -207,7 +207,7 @@ opcode:;
 				else
 					in->base = (uint8_t)((sib & 7) | ((px.rex & 1) << 3));
 			} else if ((modrm & 7) == 5 && mod == 0) {
-				in->base = REG_RIP;
+				in->riprel = 1;
 				disp_size = 4;
 			} else {
 				in->base = (uint8_t)rm;
@@ -221,7 +221,7 @@ opcode:;
 		}
 	}
 	in->seg = px.seg != SEG_COUNT ? px.seg
-		  : (in->base == RSP || in->base == RBP) ? SEG_SS : SEG_DS;
+		  : (in->base == RSP || in->base == RBP) && !in->riprel ? SEG_SS : SEG_DS;
 
 	for (int k = 0; k < 3; k++) {
 		unsigned d = row->op[k];

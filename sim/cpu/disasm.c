@@ -68,7 +68,7 @@ static int mem_operand(const struct insn *i, unsigned size, bool with_size, uint
 	int n = 0;
 	if (i->seg == SEG_FS || i->seg == SEG_GS)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s:", seg_names[i->seg]);
-	if (i->base == REG_RIP) {
+	if (i->riprel) {
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "[rip%+lld] ; 0x%llx", (long long)i->disp,
 			      (unsigned long long)(rip + i->len + (uint64_t)i->disp));
 	} else if (i->base == REG_NONE && i->index == REG_NONE) {

@@ -59,7 +59,7 @@ static void triple_fault(struct cpu *c, int last_vector)
 {
 	char bytes[40];
 	peek_code(c, bytes, sizeof bytes);
-	c->stop = STOP_TRIPLE_FAULT;
+	cpu_request_stop(c, STOP_TRIPLE_FAULT, 0);
 	snprintf(c->stop_detail, sizeof c->stop_detail,
 		 "triple fault: %s (error 0x%x) at RIP 0x%llx (bytes %s) after %llu instructions%s",
 		 exception_name(c->first_fault), c->first_fault_error, (unsigned long long)c->rip,
@@ -194,7 +194,7 @@ bool cpu_poll_events(struct cpu *c)
 	cpu_reschedule(c);
 	if (c->interrupt_shadow) {
 		c->interrupt_shadow = false;
-		c->events_pending = true;
+		cpu_kick(c);
 		return false;
 	}
 	if (!(c->rflags & FL_IF) || !c->bus.intr_pending)
@@ -209,7 +209,7 @@ bool cpu_poll_events(struct cpu *c)
 	c->first_fault_error = 0;
 	deliver(c, v, false, 0, c->rip, false);
 	c->delivering = -1;
-	c->events_pending = true; /* another one may be pending */
+	cpu_kick(c); /* another one may be pending */
 	return false;
 }
 
@@ -222,7 +222,7 @@ bool cpu_halt(struct cpu *c)
 		return false;
 	for (;;) {
 		if (c->bus.intr_pending(c->bus.ctx) >= 0) {
-			c->events_pending = true;
+			cpu_kick(c);
 			return true;
 		}
 		uint64_t ev = c->bus.next_event(c->bus.ctx);
@@ -235,7 +235,7 @@ bool cpu_halt(struct cpu *c)
 			c->cycles = ev;
 		}
 		if (c->max_cycles && c->cycles >= c->max_cycles) {
-			c->events_pending = true;
+			cpu_kick(c);
 			return true;
 		}
 		c->bus.run_events(c->bus.ctx, c->cycles);

@@ -1,59 +1,21 @@
 /* Arithmetic, logic, shifts, rotates, multiply/divide and bit operations
  * (Intel SDM vol. 2 instruction pages; flag rules from each page's "Flags Affected"). */
 #include "insn_table.h"
+#include "exec_templates.h"
 #include "operand.h"
 
-enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
-
-/* The eight classic two-operand ALU instructions. The result is written before the flags
- * change, so a faulting write leaves the flags as they were. */
-static inline void alu2(struct cpu *c, const struct insn *i, enum alu_op op)
-{
-	unsigned sz = i->size[0];
-	uint64_t m = size_mask(sz);
-	uint64_t a = op_read(c, i, 0), b = op_read(c, i, 1) & m, res;
-	unsigned cin = 0;
-	switch (op) {
-	case ALU_ADC:
-		cin = flag_cf(c);
-		/* fall through */
-	case ALU_ADD:
-		res = (a + b + cin) & m;
-		op_write(c, i, 0, res);
-		flags_lazy(c, LF_ADD, sz, a, b, res, cin);
-		break;
-	case ALU_SBB:
-		cin = flag_cf(c);
-		/* fall through */
-	case ALU_SUB:
-	case ALU_CMP:
-		res = (a - b - cin) & m;
-		if (op != ALU_CMP)
-			op_write(c, i, 0, res);
-		flags_lazy(c, LF_SUB, sz, a, b, res, cin);
-		break;
-	default:
-		res = op == ALU_AND ? a & b : op == ALU_OR ? a | b : a ^ b;
-		op_write(c, i, 0, res);
-		flags_lazy(c, LF_LOGIC, sz, a, b, res, 0);
-		break;
-	}
-}
-
-void h_add(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_ADD); }
-void h_or(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_OR); }
-void h_adc(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_ADC); }
-void h_sbb(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_SBB); }
-void h_and(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_AND); }
-void h_sub(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_SUB); }
-void h_xor(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_XOR); }
-void h_cmp(struct cpu *c, const struct insn *i) { alu2(c, i, ALU_CMP); }
+void h_add(struct cpu *c, const struct insn *i) { add_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_or(struct cpu *c, const struct insn *i) { or_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_adc(struct cpu *c, const struct insn *i) { adc_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_sbb(struct cpu *c, const struct insn *i) { sbb_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_and(struct cpu *c, const struct insn *i) { and_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_sub(struct cpu *c, const struct insn *i) { sub_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_xor(struct cpu *c, const struct insn *i) { xor_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
+void h_cmp(struct cpu *c, const struct insn *i) { cmp_t(c, i, i->kind[0], i->kind[1], i->size[0]); }
 
 void h_test(struct cpu *c, const struct insn *i)
 {
-	unsigned sz = i->size[0];
-	uint64_t res = op_read(c, i, 0) & op_read(c, i, 1);
-	flags_lazy(c, LF_LOGIC, sz, res, 0, res, 0);
+	test_t(c, i, i->kind[0], i->kind[1], i->size[0]);
 }
 
 void h_inc(struct cpu *c, const struct insn *i)
@@ -197,12 +159,23 @@ static unsigned shift_count(struct cpu *c, const struct insn *i, int n)
 	return (unsigned)op_read(c, i, n) & (i->size[0] == 8 ? 63 : 31);
 }
 
+/* A masked count of 0 changes no flags and no bits, but a 32-bit register destination is
+ * still written, so its upper half is cleared (SDM vol. 1 §3.4.1.1; AMD and Intel parts
+ * agree, found by the differential tests). */
+static void count_zero(struct cpu *c, const struct insn *i)
+{
+	if (i->kind[0] == OPK_REG && i->size[0] == 4)
+		reg_write(c, i->reg[0], 4, reg_read(c, i->reg[0], 4));
+}
+
 void h_shl(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], bits = 8 * sz, n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	uint64_t res = (a << n) & size_mask(sz);
 	bool cf = n <= bits && ((a >> (bits - n)) & 1);
 	op_write(c, i, 0, res);
@@ -214,8 +187,10 @@ void h_shr(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	uint64_t res = a >> n;
 	bool cf = (a >> (n - 1)) & 1;
 	op_write(c, i, 0, res);
@@ -227,8 +202,10 @@ void h_sar(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], n = shift_count(c, i, 1);
 	int64_t a = sign_extend(op_read(c, i, 0), sz);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	uint64_t res = (uint64_t)(a >> n) & size_mask(sz);
 	bool cf = (a >> (n - 1)) & 1;
 	op_write(c, i, 0, res);
@@ -246,8 +223,10 @@ void h_rol(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], bits = 8 * sz, n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	uint64_t res = rotl(a, n, bits);
 	op_write(c, i, 0, res);
 	bool cf = res & 1, of = ((res & sign_bit(sz)) != 0) != cf;
@@ -258,8 +237,10 @@ void h_ror(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], bits = 8 * sz, n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	uint64_t res = rotl(a, bits - n % bits, bits);
 	op_write(c, i, 0, res);
 	bool cf = (res & sign_bit(sz)) != 0;
@@ -271,8 +252,10 @@ void h_rcl(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0), m = size_mask(sz);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	if (sz < 4)
 		n %= 8 * sz + 1;
 	bool cf = flag_cf(c);
@@ -290,8 +273,10 @@ void h_rcr(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->size[0], n = shift_count(c, i, 1);
 	uint64_t a = op_read(c, i, 0);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	if (sz < 4)
 		n %= 8 * sz + 1;
 	bool cf = flag_cf(c);
@@ -311,8 +296,10 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
 {
 	unsigned sz = i->size[0], bits = 8 * sz, n = shift_count(c, i, 2);
 	uint64_t a = op_read(c, i, 0), b = op_read(c, i, 1), m = size_mask(sz);
-	if (n == 0)
+	if (n == 0) {
+		count_zero(c, i);
 		return;
+	}
 	/* the bits shift through a window of 2 * bits; a 16-bit count above 16 extends the
 	 * window to 48 bits by repeating the destination */
 	unsigned __int128 cat;

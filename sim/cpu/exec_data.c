@@ -1,5 +1,6 @@
 /* Data movement: MOV and its extending forms, LEA, exchanges, the stack, CMOVcc/SETcc. */
 #include "insn_table.h"
+#include "exec_templates.h"
 #include "operand.h"
 #include "segment.h"
 
@@ -7,7 +8,7 @@ void h_nop(struct cpu *c, const struct insn *i) {}
 
 void h_mov(struct cpu *c, const struct insn *i)
 {
-	op_write(c, i, 0, op_read(c, i, 1));
+	mov_t(c, i, i->kind[0], i->kind[1], i->size[0]);
 }
 
 void h_movzx(struct cpu *c, const struct insn *i)
@@ -159,6 +160,6 @@ void h_mov_to_sreg(struct cpu *c, const struct insn *i)
 	if (seg == SEG_SS) {
 		/* MOV SS inhibits interrupts until after the next instruction */
 		c->interrupt_shadow = true;
-		c->events_pending = true;
+		cpu_kick(c);
 	}
 }

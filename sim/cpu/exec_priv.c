@@ -94,7 +94,7 @@ void h_iret(struct cpu *c, const struct insn *i)
 	c->gpr[RSP] = sz == 8 ? new_rsp : sz == 4 ? (uint32_t)new_rsp : (c->gpr[RSP] & ~0xffffull) | (new_rsp & 0xffff);
 	cpu_set_rflags(c, (old_fl & ~mask) | (fl & mask));
 	c->rip_next = sz == 8 ? rip : rip & size_mask(sz);
-	c->events_pending = true;
+	cpu_kick(c);
 }
 
 /* RETF: pops RIP and CS, and RSP and SS when returning to an outer level. */
@@ -158,7 +158,7 @@ void h_sysret(struct cpu *c, const struct insn *i)
 	cpu_set_rflags(c, (c->gpr[R11] & 0x3C7FD7) | FL_FIXED1);
 	set_cpl(c, 3);
 	c->rip_next = c->gpr[RCX];
-	c->events_pending = true;
+	cpu_kick(c);
 }
 
 void h_swapgs(struct cpu *c, const struct insn *i)

@@ -69,9 +69,10 @@ static uint64_t bulk(struct cpu *c, const struct insn *i, bool movs, uint64_t co
 		if (!sp)
 			return 0;
 		if (dp > sp && dp < sp + n * sz) {
-			/* overlapping forward copy replicates bytes: element by element */
-			for (uint64_t k = 0; k < n * sz; k++)
-				dp[k] = sp[k];
+			/* overlapping forward copy replicates data: element by element, each
+			 * element read whole before it is written (not byte by byte) */
+			for (uint64_t k = 0; k < n; k++)
+				store_le(dp + k * sz, sz, load_le(sp + k * sz, sz));
 		} else {
 			memmove(dp, sp, n * sz);
 		}

@@ -42,7 +42,7 @@ void h_sti(struct cpu *c, const struct insn *i)
 	if (!(c->rflags & FL_IF))
 		c->interrupt_shadow = true;
 	c->rflags |= FL_IF;
-	c->events_pending = true;
+	cpu_kick(c);
 }
 
 /* PUSHF stores RFLAGS with VM and RF cleared (SDM PUSHF). */
@@ -67,7 +67,7 @@ void h_popf(struct cpu *c, const struct insn *i)
 	c->gpr[RSP] += i->osz;
 	cpu_set_rflags(c, (old & ~mask) | (v & mask));
 	if ((c->rflags & FL_IF) && !(old & FL_IF))
-		c->events_pending = true;
+		cpu_kick(c);
 }
 
 void h_sahf(struct cpu *c, const struct insn *i)
@@ -225,7 +225,7 @@ void h_hlt(struct cpu *c, const struct insn *i)
 {
 	require_cpl0(c);
 	if (!cpu_halt(c)) {
-		c->stop = STOP_HALTED;
+		cpu_request_stop(c, STOP_HALTED, 0);
 		snprintf(c->stop_detail, sizeof c->stop_detail,
 			 "the CPU halted with %s at RIP 0x%llx after %llu instructions: nothing can wake it",
 			 (c->rflags & FL_IF) ? "no interrupt source armed" : "interrupts disabled",

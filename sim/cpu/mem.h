@@ -26,7 +26,7 @@ uint64_t mem_read_sys(struct cpu *c, uint64_t la, unsigned size);
 void mem_write_sys(struct cpu *c, uint64_t la, unsigned size, uint64_t v);
 void mem_probe_write_sys(struct cpu *c, uint64_t la, unsigned size);
 
-static inline uint8_t *ftlb_hit(struct cpu *c, enum mmu_access acc, uint64_t la, unsigned size)
+static inline __attribute__((always_inline)) uint8_t *ftlb_hit(struct cpu *c, enum mmu_access acc, uint64_t la, unsigned size)
 {
 	struct ftlb_entry *e = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
 	if (likely(e->tag == ((la & PAGE_MASK) | 1) && (la & (PAGE_SIZE - 1)) + size <= PAGE_SIZE))
@@ -34,7 +34,7 @@ static inline uint8_t *ftlb_hit(struct cpu *c, enum mmu_access acc, uint64_t la,
 	return 0;
 }
 
-static inline uint64_t load_le(const uint8_t *p, unsigned size)
+static inline __attribute__((always_inline)) uint64_t load_le(const uint8_t *p, unsigned size)
 {
 	switch (size) {
 	case 1: return *p;
@@ -44,7 +44,7 @@ static inline uint64_t load_le(const uint8_t *p, unsigned size)
 	}
 }
 
-static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void store_le(uint8_t *p, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1: *p = (uint8_t)v; break;
@@ -54,7 +54,7 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
 	}
 }
 
-static inline uint64_t mem_read(struct cpu *c, uint64_t la, unsigned size)
+static inline __attribute__((always_inline)) uint64_t mem_read(struct cpu *c, uint64_t la, unsigned size)
 {
 	uint8_t *p = ftlb_hit(c, MMU_READ, la, size);
 	if (likely(p != 0))
@@ -62,7 +62,7 @@ static inline uint64_t mem_read(struct cpu *c, uint64_t la, unsigned size)
 	return mem_read_slow(c, la, size, MMU_READ);
 }
 
-static inline void mem_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void mem_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
 	uint8_t *p = ftlb_hit(c, MMU_WRITE, la, size);
 	if (likely(p != 0)) {

@@ -7,7 +7,9 @@
 #include "flags.h"
 #include "mem.h"
 
-static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
 {
 	if (size == 1 && r >= REG_AH)
 		return (c->gpr[r - REG_AH] >> 8) & 0xff;
@@ -15,7 +17,7 @@ static inline uint64_t reg_read(const struct cpu *c, unsigned r, unsigned size)
 }
 
 /* Writes of 32 bits zero the upper half; 8- and 16-bit writes merge (SDM vol. 1 §3.4.1.1). */
-static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t v)
+ALWAYS_INLINE void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
@@ -33,57 +35,68 @@ static inline void reg_write(struct cpu *c, unsigned r, unsigned size, uint64_t 
 }
 
 /* Effective address (offset within the segment) of the memory operand */
-static inline uint64_t ea_offset(const struct cpu *c, const struct insn *i)
+ALWAYS_INLINE uint64_t ea_offset(const struct cpu *c, const struct insn *i)
 {
-	uint64_t a = (uint64_t)i->disp;
-	if (i->base == REG_RIP)
-		a += c->rip_next;
-	else if (i->base != REG_NONE)
-		a += c->gpr[i->base];
-	if (i->index != REG_NONE)
-		a += c->gpr[i->index] << i->scale;
-	if (i->asz == 4)
+	uint64_t a = (uint64_t)i->disp + c->gpr[i->base] + (c->gpr[i->index] << i->scale) +
+		     (c->rip_next & -(uint64_t)i->riprel);
+	if (unlikely(i->asz == 4))
 		a = (uint32_t)a;
 	return a;
 }
 
-/* In 64-bit mode only FS and GS have a base (AMD APM vol. 2 §4.5.3). */
-static inline uint64_t seg_base(const struct cpu *c, unsigned seg)
+/* In 64-bit mode only FS and GS have a base (AMD APM vol. 2 §4.5.3): hvsim keeps the
+ * other bases at 0, so no test is needed here. */
+ALWAYS_INLINE uint64_t seg_base(const struct cpu *c, unsigned seg)
 {
-	return seg >= SEG_FS ? c->seg[seg].base : 0;
+	return c->seg[seg].base;
 }
 
-static inline uint64_t ea_linear(const struct cpu *c, const struct insn *i)
+ALWAYS_INLINE uint64_t ea_linear(const struct cpu *c, const struct insn *i)
 {
 	return ea_offset(c, i) + seg_base(c, i->seg);
 }
 
-static inline uint64_t op_read(struct cpu *c, const struct insn *i, int n)
+/* Operand n of kind `kind` and size `sz`. Handlers that are specialized at decode time
+ * (exec_fast.c) pass constants and the switches fold away; generic handlers pass the
+ * decoded values through op_read/op_write. */
+ALWAYS_INLINE uint64_t opk_read(struct cpu *c, const struct insn *i, int n, unsigned kind,
+				unsigned sz)
 {
-	switch (i->kind[n]) {
-	case OPK_REG: return reg_read(c, i->reg[n], i->size[n]);
-	case OPK_MEM: return mem_read(c, ea_linear(c, i), i->size[n]);
-	default: return i->imm & size_mask(i->size[n]);
+	switch (kind) {
+	case OPK_REG: return reg_read(c, i->reg[n], sz);
+	case OPK_MEM: return mem_read(c, ea_linear(c, i), sz);
+	default: return i->imm & size_mask(sz);
 	}
 }
 
-static inline void op_write(struct cpu *c, const struct insn *i, int n, uint64_t v)
+ALWAYS_INLINE void opk_write(struct cpu *c, const struct insn *i, int n, unsigned kind,
+			     unsigned sz, uint64_t v)
 {
-	if (i->kind[n] == OPK_REG)
-		reg_write(c, i->reg[n], i->size[n], v);
+	if (kind == OPK_REG)
+		reg_write(c, i->reg[n], sz, v);
 	else
-		mem_write(c, ea_linear(c, i), i->size[n], v);
+		mem_write(c, ea_linear(c, i), sz, v);
+}
+
+ALWAYS_INLINE uint64_t op_read(struct cpu *c, const struct insn *i, int n)
+{
+	return opk_read(c, i, n, i->kind[n], i->size[n]);
+}
+
+ALWAYS_INLINE void op_write(struct cpu *c, const struct insn *i, int n, uint64_t v)
+{
+	opk_write(c, i, n, i->kind[n], i->size[n], v);
 }
 
 /* Stack accesses: 64-bit pushes and pops (16-bit with 0x66) through SS (base 0). */
-static inline void push(struct cpu *c, unsigned size, uint64_t v)
+ALWAYS_INLINE void push(struct cpu *c, unsigned size, uint64_t v)
 {
 	uint64_t rsp = c->gpr[RSP] - size;
 	mem_write(c, rsp, size, v);
 	c->gpr[RSP] = rsp;
 }
 
-static inline uint64_t pop(struct cpu *c, unsigned size)
+ALWAYS_INLINE uint64_t pop(struct cpu *c, unsigned size)
 {
 	uint64_t v = mem_read(c, c->gpr[RSP], size);
 	c->gpr[RSP] += size;
