@@ -1,0 +1,55 @@
+/* One set-associative TLB array (tlb.h struct tlb_array): set indexing, probing,
+ * insertion with replacement, removal. Levels and counters are tlb.c's and flush.c's. */
+#ifndef HVSIM_TLB_ARRAY_H
+#define HVSIM_TLB_ARRAY_H
+
+#include "tlb.h"
+
+bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g);
+void tlb_array_free(struct tlb_array *a);
+
+/* The virtual page number of the page of size s that holds va */
+static inline uint64_t tlb_page_vpn(uint64_t va, enum tlb_page_size s)
+{
+	return (va >> tlb_page_shift(s)) << (tlb_page_shift(s) - TLB_PAGE_SHIFT);
+}
+
+/* An entry of size s lives in the set chosen by the low bits of its own page number
+ * (va >> 12, >> 21 or >> 30), so every page size spreads over every set. */
+static inline struct tlb_entry *tlb_array_set(struct tlb_array *a, uint64_t va,
+					      enum tlb_page_size s)
+{
+	uint32_t set = (uint32_t)(va >> tlb_page_shift(s)) & (a->sets - 1);
+	return &a->slot[(size_t)set * a->ways];
+}
+
+/* The tag rule (DESIGN.md isolation invariant): same ASID, and same PCID unless global */
+static inline bool tlb_tag_matches(const struct tlb_entry *e, uint32_t asid, uint16_t pcid)
+{
+	return e->asid == asid && ((e->flags & TLB_G) || e->pcid == pcid);
+}
+
+/* The valid entry of size s that maps va for (asid, pcid), lowest way first; or NULL */
+struct tlb_entry *tlb_array_probe(struct tlb_array *a, uint32_t asid, uint16_t pcid,
+				  uint64_t va, enum tlb_page_size s);
+
+/* Marks e most recently used */
+static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
+{
+	e->stamp = ++a->clock;
+}
+
+/* Places n (valid, aligned) in its set: over an entry with the same tag, page and size
+ * if there is one; else in the lowest invalid way; else over the victim the policy
+ * chooses (LRU: the oldest stamp; random: one draw from *prng), and sets *evicted. */
+struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *n,
+				   enum tlb_replacement policy, uint64_t *prng, bool *evicted);
+
+/* Empties slot e (which must be valid) */
+static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)
+{
+	a->nr_valid[e->size]--;
+	e->flags = 0;
+}
+
+#endif
