@@ -126,6 +126,51 @@ static void request_exit(void *ctx, int status)
 	cpu_request_stop(&m->cpu, STOP_EXIT, status);
 }
 
+/* ---- the local APIC: its MSRs and the CPU's interrupt and event callbacks ----
+ * The APIC is a function of the cycle clock, so its MSR accesses are handed the CPU's
+ * cycle count. Any access may change what is pending or when the timer fires next (a
+ * read, too, processes an overdue expiry): the CPU is kicked to look again. */
+
+static bool apic_msr_read(void *ctx, uint32_t msr, uint64_t *v)
+{
+	struct machine *m = ctx;
+	bool ok = x2apic_msr_read(&m->apic, msr, m->cpu.cycles, v);
+	cpu_kick(&m->cpu);
+	return ok;
+}
+
+static bool apic_msr_write(void *ctx, uint32_t msr, uint64_t v)
+{
+	struct machine *m = ctx;
+	bool ok = x2apic_msr_write(&m->apic, msr, v, m->cpu.cycles);
+	cpu_kick(&m->cpu);
+	return ok;
+}
+
+static int bus_intr_pending(void *ctx)
+{
+	struct machine *m = ctx;
+	return x2apic_intr_pending(&m->apic);
+}
+
+static void bus_intr_ack(void *ctx, int vector)
+{
+	struct machine *m = ctx;
+	x2apic_intr_ack(&m->apic, vector);
+}
+
+static uint64_t bus_next_event(void *ctx)
+{
+	struct machine *m = ctx;
+	return x2apic_next_event(&m->apic);
+}
+
+static void bus_run_events(void *ctx, uint64_t now_cycles)
+{
+	struct machine *m = ctx;
+	x2apic_run_events(&m->apic, now_cycles);
+}
+
 static void register_machine_counters(struct machine *m)
 {
 	struct counter_registry *r = &m->counters;
@@ -154,6 +199,13 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 	m->cfg = *cfg;
 	counters_init(&m->counters);
 
+	uint64_t timer_ratio = cfg->params.v[PARAM_APIC_TIMER_RATIO];
+	if (timer_ratio == 0) {
+		snprintf(err, errlen, "apic.timer_ratio is 0: the x2APIC timer needs at least 1 "
+			 "cycle per tick; give --param apic.timer_ratio=N with N >= 1");
+		return false;
+	}
+
 	char size[32];
 	if (!physmem_init(&m->pm, cfg->mem_bytes)) {
 		snprintf(err, errlen,
@@ -169,6 +221,10 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 		.io_out = bus_io_out,
 		.msr_read = bus_msr_read,
 		.msr_write = bus_msr_write,
+		.intr_pending = bus_intr_pending,
+		.intr_ack = bus_intr_ack,
+		.next_event = bus_next_event,
+		.run_events = bus_run_events,
 	};
 	if (!cpu_init(&m->cpu, &m->pm, &bus, &m->cfg.params)) {
 		snprintf(err, errlen, "out of host memory creating the CPU");
@@ -193,6 +249,14 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 	debug_exit_register_counters(&m->debug_exit, &m->counters);
 	machine_attach_io(m, &(struct io_dev){ "debug-exit", DEBUG_EXIT_PORT, 1,
 					       &m->debug_exit, debug_exit_in, debug_exit_out });
+
+	x2apic_init(&m->apic, timer_ratio);
+	x2apic_register_counters(&m->apic, &m->counters);
+	machine_attach_msr(m, &(struct msr_dev){ "IA32_APIC_BASE", MSR_IA32_APIC_BASE,
+						 MSR_IA32_APIC_BASE, m, apic_msr_read,
+						 apic_msr_write });
+	machine_attach_msr(m, &(struct msr_dev){ "x2apic", X2APIC_MSR_FIRST, X2APIC_MSR_LAST,
+						 m, apic_msr_read, apic_msr_write });
 	return true;
 }
 
@@ -221,6 +285,8 @@ enum cpu_stop machine_run(struct machine *m)
 	double t0 = host_now();
 	m->stop = cpu_run(&m->cpu);
 	m->host_seconds = host_now() - t0;
+	/* a masked APIC timer's expiries are counted lazily: bring them up to the end */
+	x2apic_run_events(&m->apic, m->cpu.cycles);
 	return m->stop;
 }
 

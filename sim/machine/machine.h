@@ -11,6 +11,7 @@
 
 #include "../../devices/debug_exit.h"
 #include "../../devices/uart16550.h"
+#include "../../devices/x2apic.h"
 #include "../base/counters.h"
 #include "../base/params.h"
 #include "../cpu/cpu.h"
@@ -127,6 +128,7 @@ struct machine {
 
 	struct uart16550 uart;
 	struct debug_exit debug_exit;
+	struct x2apic apic;
 
 	struct elf_image image;
 
