@@ -33,13 +33,40 @@ bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	c->rflags = FL_FIXED1;
 	c->delivering = -1;
 	c->code_page_la = ~0ull;
+	c->ftlb_epoch = 1;
+	struct tlb_config tcfg;
+	char err[160];
+	tlb_config_defaults(&tcfg);
+	if (!tlb_init(&c->tlb, &tcfg, err, sizeof err)) {
+		free(c->icache);
+		return false;
+	}
 	pm->code_write_hook = smc_write;
 	pm->code_write_ctx = c;
 	return true;
 }
 
+bool cpu_configure_tlb(struct cpu *c, const struct tlb_config *cfg, char *err, size_t errlen)
+{
+	struct tlb t;
+	if (!tlb_init(&t, cfg, err, errlen))
+		return false;
+	tlb_free(&c->tlb);
+	c->tlb = t;
+	cpu_flush_fast_path(c);
+	return true;
+}
+
+void cpu_sync_counters(struct cpu *c)
+{
+	tlb_count_l1_hits(&c->tlb, c->asid, TLB_FETCH, c->fast_hits[MMU_EXEC]);
+	tlb_count_l1_hits(&c->tlb, c->asid, TLB_DATA, c->fast_hits[MMU_READ] + c->fast_hits[MMU_WRITE]);
+	c->fast_hits[MMU_EXEC] = c->fast_hits[MMU_READ] = c->fast_hits[MMU_WRITE] = 0;
+}
+
 void cpu_free(struct cpu *c)
 {
+	tlb_free(&c->tlb);
 	free(c->icache);
 	c->icache = NULL;
 	smc_free(c);
@@ -59,13 +86,21 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
 	counter_register(reg, "cpu.fastpath.misses", "memory accesses that missed the host-pointer fast path", &c->ftlb_misses);
 	counter_register(reg, "mmu.walks", "page walks", &c->page_walks);
 	counter_register(reg, "mmu.walk_refs", "page-table references made by walks", &c->walk_refs);
+	counter_register(reg, "mmu.walk_cycles", "cycles charged for page-walk references", &c->walk_cycles);
 	counter_register(reg, "mmu.phys_oob_reads", "reads of physical addresses beyond RAM (all-ones)", &c->pm->oob_reads);
 	counter_register(reg, "mmu.phys_oob_writes", "writes to physical addresses beyond RAM (ignored)", &c->pm->oob_writes);
+	tlb_register_counters(&c->tlb, reg);
 }
 
+/* Empties the fast path by starting a new epoch (a memset only when the epochs wrap).
+ * The model's entries are untouched: the fast path is untagged, the model is not. */
 void cpu_flush_fast_path(struct cpu *c)
 {
-	memset(c->ftlb, 0, sizeof c->ftlb);
+	cpu_sync_counters(c);
+	if (++c->ftlb_epoch > FTLB_EPOCH_MASK) {
+		memset(c->ftlb, 0, sizeof c->ftlb);
+		c->ftlb_epoch = 1;
+	}
 	c->code_page_la = ~0ull;
 }
 
@@ -262,7 +297,9 @@ enum cpu_stop cpu_run(struct cpu *c)
 	c->delivering = -1;
 	schedule_cycle_check(c);
 	cpu_kick(c);
-	return run_loop(c);
+	enum cpu_stop stop = run_loop(c);
+	cpu_sync_counters(c);
+	return stop;
 }
 
 enum cpu_stop cpu_step(struct cpu *c)

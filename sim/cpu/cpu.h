@@ -13,6 +13,7 @@
 #include "../base/params.h"
 #include "../mmu/phys.h"
 #include "../mmu/walk.h"
+#include "../tlb/tlb.h"
 
 /* General-purpose register numbers (the encoding order) */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -171,14 +172,21 @@ enum cpu_stop {
 	STOP_HALTED,      /* HLT with interrupts disabled: nothing can wake the CPU */
 	STOP_INSN_LIMIT,
 	STOP_CYCLE_LIMIT,
+	STOP_CHECK_FAILED, /* --check-tlb found a cached translation the page tables deny */
 };
 
 /* The memory fast path: a direct-mapped cache of host pointers by linear page, one per
- * access kind. A hit costs a compare and a load (DESIGN.md "Speed by design"). */
+ * access kind, in front of the modeled TLB (DESIGN.md "Speed by design"). Every entry
+ * mirrors an entry of the modeled L1 TLB: it dies when that entry is refilled or
+ * flushed (its generation changes), and a hit marks the model entry used. */
 #define FTLB_SIZE 256
+#define FTLB_EPOCH_MASK 0x7ffull /* tag bits 10:0: the epoch the entry was made in */
+#define FTLB_CODE_PAGE 0x800ull  /* tag bit 11: the page holds decoded code (writes check) */
 struct ftlb_entry {
-	uint64_t tag;  /* linear page address | 1 when valid */
-	uint8_t *host; /* host address of the page */
+	uint64_t tag;             /* linear page address | epoch (| FTLB_CODE_PAGE) */
+	uint8_t *host;            /* host address of the 4 KiB page */
+	struct tlb_entry *model;  /* the modeled L1 entry this mirrors */
+	uint32_t gen;             /* model->gen when this entry was made */
 };
 
 #define ICACHE_SIZE (1u << 16)
@@ -210,7 +218,7 @@ struct cpu {
 	uint64_t exceptions;
 	uint64_t icache_hits, icache_misses, icache_invalidations;
 	uint64_t ftlb_misses;
-	uint64_t page_walks, walk_refs;
+	uint64_t page_walks, walk_refs, walk_cycles;
 	uint64_t rep_iterations;
 
 	/* cost per class, resolved from the parameter table */
@@ -221,6 +229,12 @@ struct cpu {
 	struct cpu_bus bus;
 
 	struct ftlb_entry ftlb[3][FTLB_SIZE]; /* indexed by enum mmu_access */
+	uint64_t ftlb_epoch;                  /* 1..FTLB_EPOCH_MASK; bumping it empties the fast path */
+	uint64_t fast_hits[3];                /* L1 hits served by the fast path, by access, not yet
+					       * added to the model's counters (cpu_sync_counters) */
+	struct tlb tlb;                       /* the modeled TLB */
+	uint32_t asid;                        /* the current TLB tag: 0 = host (SVM sets guests') */
+	bool check_tlb;                       /* --check-tlb: re-walk on every TLB hit */
 	uint64_t code_page_la;                /* the page RIP was last fetched from (~0: none) */
 	uint64_t code_page_pa;                /* ... and its physical address (in RAM) */
 	struct insn *icache;                  /* ICACHE_SIZE entries, direct-mapped by pa */
@@ -250,13 +264,17 @@ struct cpu {
 	uint64_t halted_cycles;  /* counter: cycles spent in HLT waiting for an interrupt */
 	uint64_t interrupts;     /* counter: external interrupts accepted */
 	struct insn scratch;     /* decode buffer for instructions that are not cached */
-	char stop_detail[200];   /* what stopped the run, where: for the one-line report */
+	char stop_detail[320];   /* what stopped the run, where: for the one-line report */
 };
 
 /* Creates the CPU in the boot protocol's reset state is the loader's job; cpu_init only
  * allocates and zeroes. Returns false if the host is out of memory. */
 bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	      const struct params *params);
+/* Replaces the TLB model's configuration (before the run); false with one line in err. */
+bool cpu_configure_tlb(struct cpu *c, const struct tlb_config *cfg, char *err, size_t errlen);
+/* Adds what the fast path counted to the model's counters (before reading them). */
+void cpu_sync_counters(struct cpu *c);
 void cpu_free(struct cpu *c);
 void cpu_register_counters(struct cpu *c, struct counter_registry *reg);
 

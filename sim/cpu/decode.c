@@ -175,7 +175,7 @@ opcode:;
 	switch (row->osz) {
 	case OSZ_B: in->osz = 1; break;
 	case OSZ_V: in->osz = rexw ? 8 : px.p66 ? 2 : 4; break;
-	case OSZ_D64: in->osz = rexw ? 8 : px.p66 ? 2 : 8; break; /* REX.W wins over 0x66 (AMD APM vol. 3 §1.2.7) */
+	case OSZ_D64: in->osz = rexw ? 8 : px.p66 ? 2 : 8; break; /* REX.W wins over 0x66 (SDM vol. 2 §2.2.1.2) */
 	case OSZ_Z: in->osz = px.p66 ? 2 : 4; break;
 	case OSZ_W: in->osz = 2; break;
 	default: in->osz = 8; break;

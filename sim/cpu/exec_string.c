@@ -64,10 +64,14 @@ static uint64_t bulk(struct cpu *c, const struct insn *i, bool movs, uint64_t co
 	uint8_t *dp = ftlb_hit(c, MMU_WRITE, d, (unsigned)(n * sz));
 	if (!dp)
 		return 0;
+	c->fast_hits[MMU_WRITE] += n - 1; /* one TLB lookup per element, as the loop would */
 	if (movs) {
 		const uint8_t *sp = ftlb_hit(c, MMU_READ, s, (unsigned)(n * sz));
-		if (!sp)
+		if (!sp) {
+			c->fast_hits[MMU_WRITE] -= n;
 			return 0;
+		}
+		c->fast_hits[MMU_READ] += n - 1;
 		if (dp > sp && dp < sp + n * sz) {
 			/* overlapping forward copy replicates data: element by element, each
 			 * element read whole before it is written (not byte by byte) */

@@ -1,48 +1,139 @@
+/* The slow path of memory accesses: the TLB model (sim/tlb), then the page walk
+ * (sim/mmu), with the timing of each (shared/specs/timing.md); and the fast-path entries
+ * that mirror the model's L1. */
 #include "mem.h"
+
+#include <stdio.h>
 
 #include "smc.h"
 
-/* The walk request for the CPU's current paging state. */
+static inline enum tlb_kind tlb_kind_of(enum mmu_access acc)
+{
+	return acc == MMU_EXEC ? TLB_FETCH : TLB_DATA;
+}
+
+static inline uint16_t current_pcid(const struct cpu *c)
+{
+	return (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & TLB_PCID_MASK) : 0;
+}
+
+/* Whether a cached translation allows the access without a walk. A write to an entry
+ * whose dirty bit is not known set walks, to set it (SDM vol. 3 §4.8). On a permission
+ * failure the walk decides: AMD re-walks before raising #PF (APM vol. 2 §5.5.2). */
+static bool tlb_permits(const struct cpu *c, const struct tlb_entry *e, enum mmu_access acc,
+			bool user)
+{
+	if (user && !(e->flags & TLB_U))
+		return false;
+	if (acc == MMU_WRITE) {
+		if (!(e->flags & TLB_D))
+			return false;
+		if (!(e->flags & TLB_W) && (user || (c->cr0 & CR0_WP)))
+			return false;
+	}
+	if (acc == MMU_EXEC && (e->flags & TLB_NX))
+		return false;
+	return true;
+}
+
 static void walk_req_for(const struct cpu *c, struct walk_req *req, enum mmu_access acc,
 			 bool user)
 {
-	req->cr3 = c->cr3;
-	req->user = user;
-	req->wp = (c->cr0 & CR0_WP) != 0;
-	req->nxe = (c->efer & EFER_NXE) != 0;
-	req->access = acc;
+	*req = (struct walk_req){ .cr3 = c->cr3, .user = user, .wp = (c->cr0 & CR0_WP) != 0,
+				  .nxe = (c->efer & EFER_NXE) != 0, .access = acc };
 }
 
-/* Translates one byte's page for an access at privilege `user`; when install is set and
- * the page lies in RAM, installs a fast-path entry (only for the CPU's own CPL). */
+/* --check-tlb: the page tables must still say what the TLB entry says. */
+static void check_tlb_hit(struct cpu *c, uint64_t la, enum mmu_access acc, bool user,
+			  const struct tlb_entry *e)
+{
+	struct walk_req req;
+	struct walk_result r;
+	walk_req_for(c, &req, acc, user);
+	req.no_ad = true;
+	bool ok = mmu_walk(c->pm, &req, la, &r);
+	uint64_t tlb_pa = e->pa + (la & (tlb_page_bytes((enum tlb_page_size)e->size) - 1));
+	if (ok && r.pa == tlb_pa)
+		return;
+	char now[64];
+	if (ok)
+		snprintf(now, sizeof now, "PA 0x%llx", (unsigned long long)r.pa);
+	else
+		snprintf(now, sizeof now, "a #PF (error 0x%x)", r.pf_error);
+	snprintf(c->stop_detail, sizeof c->stop_detail,
+		 "--check-tlb: stale TLB entry for VA 0x%llx (ASID %u, PCID %u) at RIP 0x%llx after "
+		 "%llu instructions: the TLB gives PA 0x%llx, the page tables %s (a missing INVLPG "
+		 "or flush in the guest, or a model bug)",
+		 (unsigned long long)la, e->asid, e->pcid, (unsigned long long)c->rip,
+		 (unsigned long long)c->insns_retired, (unsigned long long)tlb_pa, now);
+	cpu_request_stop(c, STOP_CHECK_FAILED, 0);
+}
+
+static void install_fast(struct cpu *c, uint64_t la, enum mmu_access acc,
+			 const struct tlb_entry *e, uint64_t pa)
+{
+	uint8_t *host = phys_page_ptr(c->pm, pa & PAGE_MASK);
+	if (!host || !e || c->check_tlb)
+		return;
+	/* A write entry for a page holding decoded code misses the inline fast path and goes
+	 * through mem_write_slow, which tells smc.c. */
+	bool code = acc == MMU_WRITE && phys_is_code(c->pm, pa >> PAGE_SHIFT);
+	struct ftlb_entry *f = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
+	f->tag = (la & PAGE_MASK) | c->ftlb_epoch | (code ? FTLB_CODE_PAGE : 0);
+	f->host = host;
+	f->model = (struct tlb_entry *)e;
+	f->gen = e->gen;
+}
+
+/* Translates one byte's page for an access at privilege `user`: the TLB model, else a
+ * walk and a fill. With `install`, the access is the CPU's own and the fast path learns
+ * the page. */
 static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bool user,
 			     bool install)
 {
 	if (unlikely(!mmu_canonical(la)))
 		cpu_fault(c, EXC_GP, 0);
-	if (!(c->cr0 & CR0_PG))
-		return la; /* hvsim runs only in long mode, but keep the rule where it belongs */
-	struct walk_req req;
-	struct walk_result r;
-	walk_req_for(c, &req, acc, user);
-	c->page_walks++;
-	bool ok = mmu_walk(c->pm, &req, la, &r);
-	c->walk_refs += r.nrefs;
-	if (!ok) {
-		c->cr2 = la;
-		cpu_fault(c, EXC_PF, r.pf_error);
+	enum tlb_kind kind = tlb_kind_of(acc);
+	uint16_t pcid = current_pcid(c);
+	enum tlb_level level;
+	const struct tlb_entry *e = tlb_lookup(&c->tlb, c->asid, pcid, la, kind, &level);
+	uint64_t pa;
+	if (e && tlb_permits(c, e, acc, user)) {
+		if (level == TLB_L2)
+			c->cycles += c->params->v[PARAM_TIMING_TLB_L2_HIT];
+		pa = e->pa + (la & (tlb_page_bytes((enum tlb_page_size)e->size) - 1));
+		if (c->check_tlb)
+			check_tlb_hit(c, la, acc, user, e);
+	} else {
+		struct walk_req req;
+		struct walk_result r;
+		walk_req_for(c, &req, acc, user);
+		c->page_walks++;
+		bool ok = mmu_walk(c->pm, &req, la, &r);
+		c->walk_refs += r.nrefs;
+		uint64_t cost = r.nrefs * c->params->v[PARAM_TIMING_WALK_REF];
+		c->walk_cycles += cost;
+		c->cycles += cost;
+		if (!ok) {
+			c->cr2 = la;
+			cpu_fault(c, EXC_PF, r.pf_error);
+		}
+		enum tlb_page_size size = r.page_size == (1ull << 30) ? TLB_1G
+					  : r.page_size == (1ull << 21) ? TLB_2M : TLB_4K;
+		uint64_t base = r.pa & ~(r.page_size - 1);
+		struct tlb_entry n = {
+			.vpn = la >> TLB_PAGE_SHIFT, .pa = base, .host = phys_page_ptr(c->pm, base),
+			.asid = c->asid, .pcid = pcid, .size = (uint8_t)size,
+			.flags = (uint8_t)((r.writable ? TLB_W : 0) | (r.user ? TLB_U : 0) |
+					   (r.nx ? TLB_NX : 0) | (r.dirty ? TLB_D : 0) |
+					   (r.global && (c->cr4 & CR4_PGE) ? TLB_G : 0)),
+		};
+		e = tlb_fill(&c->tlb, &n, kind);
+		pa = r.pa;
 	}
-	uint64_t page_pa = r.pa & PAGE_MASK;
-	uint8_t *host = phys_page_ptr(c->pm, page_pa);
-	if (host && install) {
-		/* A write entry for a page holding decoded code gets tag bit 1: it misses the
-		 * inline fast path and goes through mem_write_slow, which tells smc.c. */
-		struct ftlb_entry *e = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
-		bool code = acc == MMU_WRITE && phys_is_code(c->pm, page_pa >> PAGE_SHIFT);
-		e->tag = (la & PAGE_MASK) | 1 | (code ? 2 : 0);
-		e->host = host;
-	}
-	return r.pa;
+	if (install)
+		install_fast(c, la, acc, e, pa);
+	return pa;
 }
 
 static uint64_t translate(struct cpu *c, uint64_t la, enum mmu_access acc)
@@ -73,13 +164,16 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum mmu_acces
 void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
 	uint64_t off = la & (PAGE_SIZE - 1);
-	struct ftlb_entry *e = &c->ftlb[MMU_WRITE][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
-	if (e->tag == ((la & PAGE_MASK) | 3) && off + size <= PAGE_SIZE) {
+	struct ftlb_entry *f = &c->ftlb[MMU_WRITE][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
+	if (f->tag == ((la & PAGE_MASK) | c->ftlb_epoch | FTLB_CODE_PAGE) &&
+	    off + size <= PAGE_SIZE && f->model->gen == f->gen) {
 		/* a page that holds decoded code: invalidate what the write touches */
-		uint64_t pa = (uint64_t)(e->host - c->pm->host) + off;
+		tlb_touch(&c->tlb, f->model);
+		c->fast_hits[MMU_WRITE]++;
+		uint64_t pa = (uint64_t)(f->host - c->pm->host) + off;
 		if (phys_is_code(c->pm, pa >> PAGE_SHIFT))
 			smc_write(c, pa, size);
-		store_le(e->host + off, size, v);
+		store_le(f->host + off, size, v);
 		return;
 	}
 	c->ftlb_misses++;
@@ -104,7 +198,8 @@ void mem_probe_write(struct cpu *c, uint64_t la, unsigned size)
 }
 
 /* Implicit supervisor accesses (descriptor tables, the TSS, the interrupt frame of a
- * handler at CPL 0): checked as CPL 0 whatever the current CPL, never cached. */
+ * handler at CPL 0): checked as CPL 0 whatever the current CPL; the fast path learns the
+ * page only when CPL 0 is the current level. */
 static uint64_t translate_sys(struct cpu *c, uint64_t la, enum mmu_access acc)
 {
 	return translate_as(c, la, acc, false, c->cpl != 3);

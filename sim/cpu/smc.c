@@ -61,15 +61,15 @@ static struct code_page *lookup(struct cpu *c, uint64_t pfn, bool insert)
 	return &c->code_pages[s];
 }
 
-/* Write entries of the fast path for this host page: tag bit 1 set means "the page holds
- * code: check before writing" (such entries miss the inline fast path). */
+/* Write entries of the fast path for this host page: FTLB_CODE_PAGE in the tag means
+ * "the page holds code: check before writing" (such entries miss the inline fast path). */
 static void retag_writes(struct cpu *c, uint64_t pfn, bool code)
 {
 	uint8_t *page = c->pm->host + (pfn << PAGE_SHIFT);
 	for (unsigned k = 0; k < FTLB_SIZE; k++) {
 		struct ftlb_entry *e = &c->ftlb[MMU_WRITE][k];
-		if (e->host == page && (e->tag & 1))
-			e->tag = code ? (e->tag | 2) : (e->tag & ~2ull);
+		if (e->host == page && (e->tag & FTLB_EPOCH_MASK) == c->ftlb_epoch)
+			e->tag = code ? (e->tag | FTLB_CODE_PAGE) : (e->tag & ~FTLB_CODE_PAGE);
 	}
 }
 

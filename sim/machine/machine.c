@@ -231,6 +231,12 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 		return false;
 	}
 	m->cpu_ready = true;
+	char tlb_err[256];
+	if (!cpu_configure_tlb(&m->cpu, &cfg->tlb, tlb_err, sizeof tlb_err)) {
+		snprintf(err, errlen, "--tlb: %s", tlb_err);
+		return false;
+	}
+	m->cpu.check_tlb = cfg->check_tlb;
 	m->cpu.max_insns = cfg->max_insns;
 	m->cpu.max_cycles = cfg->max_cycles;
 	m->cpu.trace_insns = cfg->trace_insns;
@@ -299,7 +305,7 @@ int machine_exit_status(const struct machine *m)
 	case STOP_CYCLE_LIMIT:
 		return 4;
 	default:
-		return 3; /* triple fault, halted for good, or a run that never stopped cleanly */
+		return 3; /* triple fault, halted for good, a failed --check-tlb */
 	}
 }
 
@@ -316,6 +322,8 @@ const char *machine_stop_name(enum cpu_stop stop)
 		return "insn-limit";
 	case STOP_CYCLE_LIMIT:
 		return "cycle-limit";
+	case STOP_CHECK_FAILED:
+		return "check-failed";
 	default:
 		return "none";
 	}

@@ -96,6 +96,8 @@ struct machine_config {
 	uint64_t max_insns;      /* 0 = no limit */
 	uint64_t max_cycles;     /* 0 = no limit */
 	bool trace_insns;
+	bool check_tlb;          /* --check-tlb: re-walk on every TLB hit */
+	struct tlb_config tlb;   /* --tlb (docs/tlb.md) */
 	FILE *console;           /* where the UART writes (stdout) */
 	FILE *trace_out;         /* where --trace-insns writes (stderr) */
 	struct params params;

@@ -49,6 +49,9 @@ static void print_usage(FILE *f)
 	      "  --stats-format FMT     json (default) or text (gem5-style lines)\n"
 	      "  --param NAME=VALUE     override a parameter (repeatable; see hvsim params)\n"
 	      "  --trace-insns          print each retired instruction to stderr\n"
+	      "  --tlb KEY=VAL,...      TLB geometry, replacement, tagging (docs/tlb.md)\n"
+	      "  --check-tlb            re-walk the page tables on every TLB hit and stop at the\n"
+	      "                         first stale translation (slow; exit status 3)\n"
 	      "  -q, --quiet            no informational lines from hvsim (the console still prints)\n"
 	      "  -h, --help             this text\n"
 	      "\n"
@@ -160,6 +163,8 @@ enum {
 	OPT_STATS_FORMAT,
 	OPT_PARAM,
 	OPT_TRACE_INSNS,
+	OPT_TLB,
+	OPT_CHECK_TLB,
 };
 
 static const struct option run_long_options[] = {
@@ -171,6 +176,8 @@ static const struct option run_long_options[] = {
 	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
 	{ "param", required_argument, NULL, OPT_PARAM },
 	{ "trace-insns", no_argument, NULL, OPT_TRACE_INSNS },
+	{ "tlb", required_argument, NULL, OPT_TLB },
+	{ "check-tlb", no_argument, NULL, OPT_CHECK_TLB },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -230,6 +237,15 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case OPT_TRACE_INSNS:
 			o->cfg.trace_insns = true;
 			break;
+		case OPT_TLB: {
+			char err[256];
+			if (!tlb_config_parse(&o->cfg.tlb, optarg, err, sizeof err))
+				rc = usage_error("--tlb: %s", err);
+			break;
+		}
+		case OPT_CHECK_TLB:
+			o->cfg.check_tlb = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -287,6 +303,7 @@ static int cmd_run(int argc, char **argv)
 		.stats_format = STATS_JSON,
 	};
 	params_defaults(&o.cfg.params);
+	tlb_config_defaults(&o.cfg.tlb);
 	int rc = parse_run_options(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

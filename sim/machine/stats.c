@@ -55,6 +55,11 @@ static struct json_object *json_double(double d)
 	return json_object_new_double_s(d, s);
 }
 
+static void json_tlb_key(void *ctx, const char *key, const char *value)
+{
+	json_object_object_add(ctx, key, json_object_new_string(value));
+}
+
 static struct json_object *build_json(const struct machine *m, bool *ok)
 {
 	const struct machine_config *cfg = &m->cfg;
@@ -81,6 +86,14 @@ static struct json_object *build_json(const struct machine *m, bool *ok)
 	for (int i = 0; i < PARAM_COUNT; i++)
 		put(params, param_info[i].name, json_object_new_uint64(cfg->params.v[i]), ok);
 	put(config, "params", params, ok);
+	struct json_object *tlb = json_object_new_object();
+	if (tlb) {
+		tlb_config_each(&cfg->tlb, json_tlb_key, tlb);
+		put(config, "tlb", tlb, ok);
+	} else {
+		*ok = false;
+	}
+	put(config, "check_tlb", json_object_new_boolean(cfg->check_tlb), ok);
 
 	for (size_t i = 0; i < m->counters.n; i++) {
 		const struct counter *c = &m->counters.v[i];
@@ -140,6 +153,13 @@ static void line_double(FILE *f, const char *name, double v, const char *desc)
 	fprintf(f, "%-44s %20.9f  # %s\n", name, v, desc);
 }
 
+static void text_tlb_key(void *ctx, const char *key, const char *value)
+{
+	char name[96];
+	snprintf(name, sizeof name, "config.tlb.%s", key);
+	line_str(ctx, name, value, "--tlb (docs/tlb.md)");
+}
+
 static bool emit_text(FILE *f, const struct machine *m)
 {
 	const struct machine_config *cfg = &m->cfg;
@@ -152,6 +172,7 @@ static bool emit_text(FILE *f, const struct machine *m)
 	for (int i = 0; i < PARAM_COUNT; i++)
 		line_u64(f, "config.params.", param_info[i].name, cfg->params.v[i],
 			 param_info[i].desc);
+	tlb_config_each(&cfg->tlb, text_tlb_key, f);
 
 	for (size_t i = 0; i < m->counters.n; i++) {
 		const struct counter *c = &m->counters.v[i];

@@ -61,7 +61,7 @@ bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 	}
 
 	/* Accessed in every level used; dirty in the leaf on a write. */
-	for (int l = 3; l >= level; l--) {
+	for (int l = 3; l >= level && !req->no_ad; l--) {
 		uint64_t e = entry[l] | PTE_A;
 		if (l == level && req->access == MMU_WRITE)
 			e |= PTE_D;

@@ -39,6 +39,8 @@ struct walk_req {
 	bool user;      /* CPL 3 access (or an access checked as a user access) */
 	bool wp;        /* CR0.WP */
 	bool nxe;       /* EFER.NXE */
+	bool no_ad;     /* do not set accessed/dirty bits (a checking walk that must not
+			 * change memory) */
 	enum mmu_access access;
 };
 

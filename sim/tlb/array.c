@@ -5,9 +5,9 @@
 
 #include "prng.h"
 
-bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g)
+bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g, uint64_t *clock)
 {
-	*a = (struct tlb_array){ 0 };
+	*a = (struct tlb_array){ .clock = clock };
 	if (g->entries == 0)
 		return true;
 	a->ways = g->ways ? g->ways : g->entries;
@@ -75,7 +75,9 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 	}
 	if (slot->flags & TLB_VALID)
 		tlb_array_remove(a, slot);
+	uint32_t gen = slot->gen + 1;
 	*slot = *n;
+	slot->gen = gen;
 	a->nr_valid[n->size]++;
 	tlb_array_touch(a, slot);
 	return slot;

@@ -5,7 +5,7 @@
 
 #include "tlb.h"
 
-bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g);
+bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g, uint64_t *clock);
 void tlb_array_free(struct tlb_array *a);
 
 /* The virtual page number of the page of size s that holds va */
@@ -36,7 +36,7 @@ struct tlb_entry *tlb_array_probe(struct tlb_array *a, uint32_t asid, uint16_t p
 /* Marks e most recently used */
 static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
 {
-	e->stamp = ++a->clock;
+	e->stamp = ++*a->clock;
 }
 
 /* Places n (valid, aligned) in its set: over an entry with the same tag, page and size
@@ -50,6 +50,7 @@ static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)
 {
 	a->nr_valid[e->size]--;
 	e->flags = 0;
+	e->gen++;
 }
 
 #endif

@@ -21,7 +21,7 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, char *err, size_t errle
 	};
 	bool ok = true;
 	for (int i = 0; i < TLB_NR_ARRAYS; i++)
-		ok = tlb_array_alloc(&t->array[i], g[i]) && ok;
+		ok = tlb_array_alloc(&t->array[i], g[i], &t->clock) && ok;
 	t->asid = calloc((size_t)c->max_asids + 1, sizeof *t->asid);
 	if (!ok || !t->asid) {
 		snprintf(err, errlen, "out of host memory allocating the TLB arrays");
@@ -136,4 +136,14 @@ const struct tlb_entry *tlb_fill(struct tlb *t, const struct tlb_entry *e, enum 
 	/* L2 first, then the L1: the order random replacement draws in (docs/tlb.md). */
 	level_fill(t, TLB_L2, &n);
 	return level_fill(t, kind == TLB_FETCH ? TLB_L1I : TLB_L1D, &n);
+}
+
+void tlb_count_l1_hits(struct tlb *t, uint32_t asid, enum tlb_kind kind, uint64_t n)
+{
+	struct tlb_level_stats *l = &t->level[kind == TLB_FETCH ? TLB_L1I : TLB_L1D];
+	struct tlb_asid_stats *as = tlb_asid_stats(t, asid);
+	l->lookups += n;
+	l->hits += n;
+	as->lookups += n;
+	as->hits += n;
 }

@@ -44,7 +44,9 @@ struct tlb_entry {
 	uint64_t vpn;        /* virtual page number: va >> 12 (low bits clear for large pages) */
 	uint64_t pa;         /* physical address of the page, aligned to its size */
 	uint8_t *host;       /* host pointer to the page's first byte; opaque to the model */
-	uint64_t stamp;      /* the model's: last use, for LRU */
+	uint64_t stamp;      /* the model's: last use, for LRU (tlb.clock) */
+	uint32_t gen;        /* the model's: bumped whenever the slot is refilled or emptied,
+			      * so a cached pointer to it can tell that it went stale */
 	uint32_t asid;       /* 0 = host */
 	uint16_t pcid;       /* 12 bits */
 	uint8_t size;        /* enum tlb_page_size */
@@ -110,7 +112,7 @@ struct tlb_array {
 	struct tlb_entry *slot;            /* sets × ways, set-major */
 	uint32_t sets, ways;               /* sets = 0: the array is absent */
 	uint32_t nr_valid[TLB_NR_SIZES];   /* lookups skip page sizes with no entry */
-	uint64_t clock;                    /* LRU time: stamps are unique per array */
+	uint64_t *clock;                   /* LRU time, shared by every array (tlb.clock) */
 };
 
 /* Flush kinds (docs/tlb.md maps each to its x86 / SVM events) */
@@ -150,6 +152,7 @@ struct tlb {
 	struct tlb_asid_stats *asid;                    /* max_asids + 1; the last: "other" */
 	struct tlb_flush_stats flush[TLB_NR_FLUSH_KINDS];
 	uint64_t widened;                               /* untagged: flushes made full */
+	uint64_t clock;                                 /* LRU time: every touch ticks it */
 };
 
 /* Allocates the arrays for *c (checked as tlb_config_check does); returns false with one
@@ -173,6 +176,17 @@ static inline struct tlb_asid_stats *tlb_asid_stats(struct tlb *t, uint32_t asid
  * or flush. */
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, uint64_t va,
 				   enum tlb_kind kind, enum tlb_level *hit_level);
+/* An L1 hit that the caller served from its own cache of L1 entries (the CPU's
+ * host-pointer fast path): marks e most recently used, as tlb_lookup would. The hit
+ * itself is counted in bulk by tlb_count_l1_hits. */
+static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
+{
+	e->stamp = ++t->clock;
+}
+
+/* Adds n L1 hits of `kind` for asid that the caller served itself (see tlb_touch). */
+void tlb_count_l1_hits(struct tlb *t, uint32_t asid, enum tlb_kind kind, uint64_t n);
+
 /* Inserts a translation into the L2 and then the L1 of `kind` (evicting by the
  * replacement policy). e->vpn and e->pa are aligned down to e->size; an entry with the
  * same tag, page and size is replaced in place. Returns the L1 copy. */
