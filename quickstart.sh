@@ -35,14 +35,28 @@ deps)
 demo)
 	install_deps
 	build build
-	exec build/hvsim demo
+	bare=build/partitions/bare
+	for prog in digest interp; do
+		echo "== hvsim run $bare/bare-$prog-O2.elf"
+		build/hvsim run "$bare/bare-$prog-O2.elf"
+	done
+	echo "== the CPU benchmark"
+	exec tools/bench --no-build --runs 1
 	;;
 test)
 	install_deps
-	build build
+	if ! build build; then
+		echo "quickstart: the build failed" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 	status=0
 	meson test -C build --print-errorlogs || status=1
-	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	if ! build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+		echo "quickstart: the sanitizer build failed" >&2
+		python3 tools/test-summary build/meson-logs/testlog.json /nonexistent
+		exit 1
+	fi
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs || status=1
 	python3 tools/test-summary build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
