@@ -79,6 +79,34 @@ uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t fallback)
     return fallback;
 }
 
+/* Does the value at p (up to a space or the end) equal word? */
+static int value_is(const char *p, const char *word)
+{
+    while (*word && *p == *word) {
+        p++;
+        word++;
+    }
+    return *word == '\0' && (*p == '\0' || is_space(*p));
+}
+
+int cmdline_bool(const char *cmdline, const char *key, int fallback)
+{
+    const char *rest = find_last(cmdline, key);
+
+    if (rest == 0)
+        return fallback;
+    if (*rest != '=')
+        return 1; /* the bare word */
+    rest++;
+    if (value_is(rest, "on") || value_is(rest, "1") || value_is(rest, "yes") ||
+        value_is(rest, "true"))
+        return 1;
+    if (value_is(rest, "off") || value_is(rest, "0") || value_is(rest, "no") ||
+        value_is(rest, "false"))
+        return 0;
+    return fallback;
+}
+
 int cmdline_has(const char *cmdline, const char *word)
 {
     return find_last(cmdline, word) != 0;

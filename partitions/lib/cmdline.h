@@ -11,4 +11,8 @@ uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t fallback);
 /* Nonzero if the word appears on its own or as "word=...". */
 int cmdline_has(const char *cmdline, const char *word);
 
+/* "key=on", "key=1", "key=yes", "key=true" or the bare word "key": 1;
+   "key=off", "=0", "=no", "=false": 0; absent or anything else: fallback. */
+int cmdline_bool(const char *cmdline, const char *key, int fallback);
+
 #endif

@@ -34,6 +34,7 @@ bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	c->delivering = -1;
 	c->code_page_la = ~0ull;
 	c->ftlb_epoch = 1;
+	c->svm.gif = true;
 	struct tlb_config tcfg;
 	char err[160];
 	tlb_config_defaults(&tcfg);
@@ -57,8 +58,25 @@ bool cpu_configure_tlb(struct cpu *c, const struct tlb_config *cfg, char *err, s
 	return true;
 }
 
+static unsigned ctx_slot(uint32_t asid)
+{
+	return asid < CPU_MAX_CTX ? asid : CPU_MAX_CTX;
+}
+
+void cpu_switch_context(struct cpu *c, uint32_t asid)
+{
+	cpu_sync_counters(c);
+	cpu_flush_fast_path(c);
+	c->asid = asid;
+}
+
 void cpu_sync_counters(struct cpu *c)
 {
+	unsigned slot = ctx_slot(c->asid);
+	c->ctx_cycles[slot] += c->cycles - c->ctx_since_cycles;
+	c->ctx_insns[slot] += c->insns_retired - c->ctx_since_insns;
+	c->ctx_since_cycles = c->cycles;
+	c->ctx_since_insns = c->insns_retired;
 	tlb_count_l1_hits(&c->tlb, c->asid, TLB_FETCH, c->fast_hits[MMU_EXEC]);
 	tlb_count_l1_hits(&c->tlb, c->asid, TLB_DATA, c->fast_hits[MMU_READ] + c->fast_hits[MMU_WRITE]);
 	c->fast_hits[MMU_EXEC] = c->fast_hits[MMU_READ] = c->fast_hits[MMU_WRITE] = 0;
@@ -84,8 +102,26 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
 	counter_register(reg, "cpu.icache.misses", "decoded-instruction cache misses (instructions decoded)", &c->icache_misses);
 	counter_register(reg, "cpu.icache.invalidations", "decoded instructions dropped because their page was written", &c->icache_invalidations);
 	counter_register(reg, "cpu.fastpath.misses", "memory accesses that missed the host-pointer fast path", &c->ftlb_misses);
+	for (unsigned k = 0; k <= CPU_MAX_CTX; k++) {
+		char name[48], desc[96];
+		const char *who = k == 0 ? "the host (ASID 0)" : "this guest ASID";
+		if (k == CPU_MAX_CTX)
+			snprintf(name, sizeof name, "cpu.asid.other.cycles");
+		else
+			snprintf(name, sizeof name, "cpu.asid.%u.cycles", k);
+		snprintf(desc, sizeof desc, "cycles spent by %s", k == CPU_MAX_CTX ? "guest ASIDs >= 16" : who);
+		counter_register(reg, name, desc, &c->ctx_cycles[k]);
+		name[strlen(name) - strlen("cycles")] = 0;
+		strcat(name, "insns");
+		snprintf(desc, sizeof desc, "instructions retired by %s", k == CPU_MAX_CTX ? "guest ASIDs >= 16" : who);
+		counter_register(reg, name, desc, &c->ctx_insns[k]);
+	}
+	counter_register(reg, "svm.vmruns", "VMRUNs that entered a guest", &c->svm.vmruns);
+	counter_register(reg, "svm.vmexits", "#VMEXITs", &c->svm.vmexits);
+	counter_register(reg, "svm.vmexit_invalid", "VMRUNs that failed a consistency check (EXITCODE -1)", &c->svm.vmexit_invalid);
 	counter_register(reg, "mmu.walks", "page walks", &c->page_walks);
-	counter_register(reg, "mmu.walk_refs", "page-table references made by walks", &c->walk_refs);
+	counter_register(reg, "mmu.walk_refs", "page-table references made by walks (guest dimension)", &c->walk_refs);
+	counter_register(reg, "mmu.walk_nested_refs", "nested page-table references made by walks (nested dimension)", &c->walk_nested_refs);
 	counter_register(reg, "mmu.walk_cycles", "cycles charged for page-walk references", &c->walk_cycles);
 	counter_register(reg, "mmu.phys_oob_reads", "reads of physical addresses beyond RAM (all-ones)", &c->pm->oob_reads);
 	counter_register(reg, "mmu.phys_oob_writes", "writes to physical addresses beyond RAM (ignored)", &c->pm->oob_writes);
@@ -100,6 +136,7 @@ void cpu_flush_fast_path(struct cpu *c)
 	if (++c->ftlb_epoch > FTLB_EPOCH_MASK) {
 		memset(c->ftlb, 0, sizeof c->ftlb);
 		c->ftlb_epoch = 1;
+	c->svm.gif = true;
 	}
 	c->code_page_la = ~0ull;
 }
@@ -121,6 +158,21 @@ _Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code)
 	c->raise_vector = vector;
 	c->raise_error = error_code;
 	longjmp(c->fault_jmp, 1);
+}
+
+/* The gate of the rows the table marks privileged: PRIV_CPL0 needs CPL 0, PRIV_IOPL
+ * needs CPL <= RFLAGS.IOPL (SDM vol. 3 §5.9, vol. 1 §18.2); else #GP(0). An SVM
+ * instruction with EFER.SVME clear is #UD before that (APM vol. 2 §15.4). */
+static void exec_privileged(struct cpu *c, const struct insn *i)
+{
+	const struct insn_row *row = &insn_table[i->row];
+	unsigned limit = row->priv == PRIV_CPL0 ? 0 : (unsigned)((c->rflags & FL_IOPL) >> 12);
+	if (c->cpl > limit) {
+		if ((row->dflags & DF_SVM) && !(c->efer & EFER_SVME))
+			cpu_fault(c, EXC_UD, 0);
+		cpu_fault(c, EXC_GP, 0);
+	}
+	row->exec(c, i);
 }
 
 /* Decodes the instruction at RIP whose first byte is at physical address pa, host p. */
@@ -152,6 +204,8 @@ static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
 	}
 	i->cost_cycles = c->cost[insn_table[i->row].cls];
 	i->exec = exec_specialize(i);
+	if (insn_table[i->row].priv != PRIV_ANY)
+		i->exec = exec_privileged;
 	c->icache_misses++;
 	if (crosses) {
 		i->pa = ~0ull;

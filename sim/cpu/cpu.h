@@ -175,6 +175,46 @@ enum cpu_stop {
 	STOP_CHECK_FAILED, /* --check-tlb found a cached translation the page tables deny */
 };
 
+/* AMD SVM (specs/svm.md; svm.c). The controls of the running guest are cached from
+ * its VMCB at VMRUN; the VMCB itself stays in guest-visible memory. */
+struct svm_state {
+	bool guest;               /* between VMRUN and #VMEXIT */
+	bool gif;                 /* global interrupt flag */
+	uint64_t hsave_pa;        /* VM_HSAVE_PA */
+	uint64_t vm_cr;           /* VM_CR */
+	uint64_t vmcb;            /* physical address of the running guest's VMCB */
+	uint16_t cr_read, cr_write;
+	uint32_t exceptions;      /* exception intercept bitmap */
+	uint32_t misc1, misc2;    /* intercept words at 0x00C and 0x010 */
+	uint64_t iopm, msrpm;     /* bitmap bases (physical) */
+	uint64_t tsc_offset;
+	uint32_t asid;
+	bool np;                  /* nested paging */
+	uint64_t ncr3;
+	bool v_intr_masking, v_irq;
+	uint8_t v_intr_vector, v_tpr;
+	bool host_if;             /* the host's RFLAGS.IF at VMRUN (V_INTR_MASKING) */
+	uint64_t host_efer, host_cr0; /* the host's paging mode, for nested walks */
+	/* the #VMEXIT an instruction raised (cpu_fault with VEC_VMEXIT) */
+	uint64_t exit_code, exit_info1, exit_info2;
+	uint64_t exit_nrip;
+	uint64_t exit_intinfo;    /* the event being delivered when the exit happened */
+	/* per-exit bookkeeping for --log hypercalls: the VMMCALL input awaiting its result */
+	uint64_t hypercall_input[64];
+	bool hypercall_pending[64];
+	/* counters */
+	uint64_t vmruns, vmexits, vmexit_invalid;
+};
+
+/* Pseudo-vector: cpu_fault(c, VEC_VMEXIT, 0) leaves the instruction for the #VMEXIT in
+ * c->svm.exit_* (an intercept or a nested page fault found inside the instruction). */
+#define VEC_VMEXIT 256
+
+/* --log views (the teaching view) */
+#define LOG_EXITS (1u << 0)
+#define LOG_FLUSHES (1u << 1)
+#define LOG_HYPERCALLS (1u << 2)
+
 /* The memory fast path: a direct-mapped cache of host pointers by linear page, one per
  * access kind, in front of the modeled TLB (DESIGN.md "Speed by design"). Every entry
  * mirrors an entry of the modeled L1 TLB: it dies when that entry is refilled or
@@ -190,6 +230,7 @@ struct ftlb_entry {
 };
 
 #define ICACHE_SIZE (1u << 16)
+#define CPU_MAX_CTX 16 /* contexts whose cycles and instructions are counted apart */
 
 /* Which 64-byte lines of a physical page hold decoded instructions (smc.c) */
 struct code_page {
@@ -209,6 +250,7 @@ struct cpu {
 	struct dtr gdtr, idtr;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	uint64_t kernel_gs_base, star, lstar, cstar, sfmask, tsc_aux, pat;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip; /* kept for VMLOAD/VMSAVE only */
 	uint8_t cpl;
 	bool interrupt_shadow; /* after STI / MOV SS: no interrupt before the next instruction */
 
@@ -218,7 +260,7 @@ struct cpu {
 	uint64_t exceptions;
 	uint64_t icache_hits, icache_misses, icache_invalidations;
 	uint64_t ftlb_misses;
-	uint64_t page_walks, walk_refs, walk_cycles;
+	uint64_t page_walks, walk_refs, walk_nested_refs, walk_cycles;
 	uint64_t rep_iterations;
 
 	/* cost per class, resolved from the parameter table */
@@ -234,6 +276,15 @@ struct cpu {
 					       * added to the model's counters (cpu_sync_counters) */
 	struct tlb tlb;                       /* the modeled TLB */
 	uint32_t asid;                        /* the current TLB tag: 0 = host (SVM sets guests') */
+	struct svm_state svm;
+	uint64_t pf_addr;                     /* the linear address of the #PF being raised */
+	unsigned log_mask;                    /* LOG_* */
+	void *log_out;                        /* FILE * for the --log views */
+	const char *(*hypercall_name)(uint16_t code); /* for --log hypercalls (sim/machine) */
+	/* cycles and instructions by context (host = ASID 0; a guest by its ASID; ASIDs at or
+	 * above CPU_MAX_CTX share the last slot) */
+	uint64_t ctx_cycles[CPU_MAX_CTX + 1], ctx_insns[CPU_MAX_CTX + 1];
+	uint64_t ctx_since_cycles, ctx_since_insns;
 	bool check_tlb;                       /* --check-tlb: re-walk on every TLB hit */
 	uint64_t code_page_la;                /* the page RIP was last fetched from (~0: none) */
 	uint64_t code_page_pa;                /* ... and its physical address (in RAM) */
@@ -302,6 +353,10 @@ static inline void cpu_request_stop(struct cpu *c, enum cpu_stop why, int status
 	c->exit_status = status;
 	c->insn_check_at = 0;
 }
+
+/* Switches the TLB tag and the cycle/instruction attribution to context `asid`
+ * (0 = host): VMRUN and #VMEXIT. */
+void cpu_switch_context(struct cpu *c, uint32_t asid);
 
 /* Flushes the memory fast path (CR3 write, INVLPG, CPL change, paging mode change). */
 void cpu_flush_fast_path(struct cpu *c);

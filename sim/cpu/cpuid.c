@@ -2,10 +2,12 @@
  * not. Bit positions: AMD CPUID Specification (pub. 25481) and AMD APM vol. 3 app. E. */
 #include "cpuid.h"
 
+#include "svm.h"
+
 #include <string.h>
 
 #define MAX_BASIC_LEAF 0x7u
-#define MAX_EXT_LEAF 0x80000008u
+#define MAX_EXT_LEAF 0x8000000Au
 
 /* "AuthenticAMD": the virtualization extension hvsim models is SVM */
 static const char vendor[12] = { 'A', 'u', 't', 'h', 'e', 'n', 't', 'i', 'c', 'A', 'M', 'D' };
@@ -48,6 +50,7 @@ void cpuid_query(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t 
 	case 0x80000001:
 		out[0] = 0x00800F10u;   /* same signature as leaf 1 */
 		out[2] = (1u << 0)      /* LAHF/SAHF in 64-bit mode */
+		       | (1u << 2)      /* SVM */
 		       | (1u << 5);     /* ABM: LZCNT (POPCNT is in leaf 1) */
 		out[3] = (1u << 11)     /* SYSCALL/SYSRET */
 		       | (1u << 20)     /* NX */
@@ -57,6 +60,15 @@ void cpuid_query(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t 
 		break;
 	case 0x80000008:
 		out[0] = MMU_PHYS_ADDR_BITS | (48u << 8); /* physical and linear address bits */
+		break;
+	case 0x8000000A:
+		out[0] = 1;             /* SVM revision */
+		out[1] = SVM_NR_ASIDS;  /* number of ASIDs */
+		out[3] = (1u << 0)      /* nested paging */
+		       | (1u << 3)      /* NRIP save */
+		       | (1u << 5)      /* VMCB clean bits (hvsim reloads everything: legal) */
+		       | (1u << 6)      /* flush by ASID (TLB_CONTROL 3 and 7) */
+		       | (1u << 7);     /* decode assists */
 		break;
 	default:
 		break; /* AMD returns zeros for leaves beyond the maximum */

@@ -4,6 +4,7 @@
 
 #include "flags.h"
 #include "mem.h"
+#include "svm.h"
 
 static const char *const vector_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector 9", "#TS",
@@ -152,13 +153,40 @@ static void deliver(struct cpu *c, int vector, bool push_error, uint32_t error,
 	c->cycles += c->params->v[PARAM_TIMING_EXCEPTION];
 }
 
+/* An exit found inside an instruction or an event delivery (intercept, NPF). */
+static void raise_vmexit(struct cpu *c)
+{
+	struct svm_state *s = &c->svm;
+	if (c->delivering >= 0 && !s->exit_intinfo) {
+		/* EXITINTINFO: the event whose delivery the exit interrupted (vector, type 3
+		 * exception / 0 interrupt, error code) */
+		int v = c->delivering;
+		bool exc = v < 32;
+		s->exit_intinfo = (uint64_t)v | ((uint64_t)(exc ? 3 : 0) << 8) | (1ull << 31);
+		if (exc && has_error_code(v))
+			s->exit_intinfo |= (1ull << 11) | ((uint64_t)c->first_fault_error << 32);
+	}
+	c->delivering = -1;
+	svm_vmexit(c, s->exit_code, s->exit_info1, s->exit_info2);
+}
+
 void exception_raise(struct cpu *c, int vector, uint32_t error_code)
 {
-	int prev = c->delivering;
+	if (vector == VEC_VMEXIT) {
+		raise_vmexit(c);
+		return;
+	}
+	int raised = vector, prev = c->delivering;
 	if (prev >= 0) {
 		bool prev_pf = prev == EXC_PF, prev_df = prev == EXC_DF;
 		bool serious = contributory(vector) || vector == EXC_PF;
 		if (prev_df && serious) {
+			/* shutdown: a guest's exits to the host when intercepted (specs/svm.md) */
+			if (svm_icpt1(c, SVM_I1_SHUTDOWN)) {
+				c->delivering = -1;
+				svm_vmexit(c, SVM_EXIT_SHUTDOWN, 0, 0);
+				return;
+			}
 			triple_fault(c, vector);
 			return;
 		}
@@ -171,8 +199,28 @@ void exception_raise(struct cpu *c, int vector, uint32_t error_code)
 		c->first_fault = vector;
 		c->first_fault_error = error_code;
 	}
+	/* A page fault loads CR2 as it is recognized, even when it becomes #DF (SDM vol. 3
+	 * §6.15 interrupt 14); only an intercepted #PF leaves CR2 alone (APM vol. 2 §15.12). */
+	if (raised == EXC_PF && !(vector == EXC_PF && svm_exception_intercepted(c, vector)))
+		c->cr2 = c->pf_addr;
+	if (svm_exception_intercepted(c, vector)) {
+		/* EXITINFO1 the error code, EXITINFO2 the #PF address */
+		c->delivering = -1;
+		svm_vmexit(c, SVM_EXIT_EXCP + (uint64_t)vector, has_error_code(vector) ? error_code : 0,
+			   vector == EXC_PF ? c->pf_addr : 0);
+		return;
+	}
 	c->delivering = vector;
 	deliver(c, vector, has_error_code(vector), error_code, c->rip, false);
+	c->delivering = -1;
+}
+
+void exception_inject(struct cpu *c, int vector, bool has_error, uint32_t error, bool software)
+{
+	c->delivering = vector;
+	c->first_fault = vector;
+	c->first_fault_error = error;
+	deliver(c, vector, has_error, error, c->rip, software);
 	c->delivering = -1;
 }
 
@@ -197,7 +245,12 @@ bool cpu_poll_events(struct cpu *c)
 		cpu_kick(c);
 		return false;
 	}
-	if (!(c->rflags & FL_IF) || !c->bus.intr_pending)
+	if (c->svm.guest && svm_poll_interrupts(c)) {
+		cpu_kick(c);
+		return false;
+	}
+	/* GIF = 0 holds every interrupt (APM vol. 2 §15.17) */
+	if (!c->svm.gif || !(c->rflags & FL_IF) || !c->bus.intr_pending)
 		return false;
 	int v = c->bus.intr_pending(c->bus.ctx);
 	if (v < 0)
@@ -218,7 +271,15 @@ bool cpu_poll_events(struct cpu *c)
  * or no device has an event scheduled. */
 bool cpu_halt(struct cpu *c)
 {
-	if (!(c->rflags & FL_IF) || !c->bus.next_event || !c->bus.intr_pending)
+	/* In a guest with V_INTR_MASKING the host's IF decides whether a physical interrupt
+	 * wakes it (and exits); a pending virtual interrupt wakes it too. */
+	bool phys_if = c->svm.guest && c->svm.v_intr_masking ? c->svm.host_if
+							      : (c->rflags & FL_IF) != 0;
+	if (c->svm.guest && c->svm.v_irq && (c->rflags & FL_IF)) {
+		cpu_kick(c);
+		return true;
+	}
+	if (!phys_if || !c->svm.gif || !c->bus.next_event || !c->bus.intr_pending)
 		return false;
 	for (;;) {
 		if (c->bus.intr_pending(c->bus.ctx) >= 0) {

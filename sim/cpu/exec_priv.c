@@ -6,6 +6,7 @@
 #include "insn_table.h"
 #include "operand.h"
 #include "segment.h"
+#include "svm.h"
 #include "tlbctl.h"
 
 /* Attributes SYSCALL/SYSRET give CS and SS (flat, fixed by the architecture) */
@@ -148,8 +149,6 @@ void h_sysret(struct cpu *c, const struct insn *i)
 {
 	if (!(c->efer & EFER_SCE) || i->osz != 8)
 		cpu_fault(c, EXC_UD, 0);
-	if (c->cpl != 0)
-		cpu_fault(c, EXC_GP, 0);
 	if (!mmu_canonical(c->gpr[RCX]))
 		cpu_fault(c, EXC_GP, 0);
 	uint16_t base = (uint16_t)(c->star >> 48);
@@ -163,8 +162,6 @@ void h_sysret(struct cpu *c, const struct insn *i)
 
 void h_swapgs(struct cpu *c, const struct insn *i)
 {
-	if (c->cpl != 0)
-		cpu_fault(c, EXC_GP, 0);
 	uint64_t t = c->seg[SEG_GS].base;
 	c->seg[SEG_GS].base = c->kernel_gs_base;
 	c->kernel_gs_base = t;
@@ -173,8 +170,6 @@ void h_swapgs(struct cpu *c, const struct insn *i)
 /* Descriptor-table registers: 2-byte limit, then an 8-byte base in 64-bit mode. */
 static void load_dtr(struct cpu *c, const struct insn *i, struct dtr *d)
 {
-	if (c->cpl != 0)
-		cpu_fault(c, EXC_GP, 0);
 	uint64_t la = ea_linear(c, i);
 	uint16_t limit = (uint16_t)mem_read(c, la, 2);
 	uint64_t base = mem_read(c, la + 2, 8);
@@ -242,7 +237,10 @@ void h_ltr(struct cpu *c, const struct insn *i)
 
 void h_invlpg(struct cpu *c, const struct insn *i)
 {
-	tlbctl_invlpg(c, ea_linear(c, i));
+	uint64_t la = ea_linear(c, i);
+	if (svm_icpt1(c, SVM_I1_INVLPG))
+		svm_exit_insn(c, SVM_EXIT_INVLPG, la, 0); /* decode assist: the address */
+	tlbctl_invlpg(c, la);
 }
 
 /* INVPCID (SDM vol. 2): type in a register, a 16-byte descriptor {PCID, linear address}

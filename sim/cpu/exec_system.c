@@ -6,13 +6,8 @@
 #include "cpuid.h"
 #include "insn_table.h"
 #include "operand.h"
+#include "svm.h"
 #include "tlbctl.h"
-
-static void require_cpl0(struct cpu *c)
-{
-	if (c->cpl != 0)
-		cpu_fault(c, EXC_GP, 0);
-}
 
 static unsigned iopl(const struct cpu *c)
 {
@@ -29,16 +24,12 @@ void h_std(struct cpu *c, const struct insn *i) { c->rflags |= FL_DF; }
 
 void h_cli(struct cpu *c, const struct insn *i)
 {
-	if (c->cpl > iopl(c))
-		cpu_fault(c, EXC_GP, 0);
 	c->rflags &= ~FL_IF;
 }
 
 /* STI: interrupts are recognized only after the next instruction (the STI shadow). */
 void h_sti(struct cpu *c, const struct insn *i)
 {
-	if (c->cpl > iopl(c))
-		cpu_fault(c, EXC_GP, 0);
 	if (!(c->rflags & FL_IF))
 		c->interrupt_shadow = true;
 	c->rflags |= FL_IF;
@@ -85,6 +76,8 @@ void h_lahf(struct cpu *c, const struct insn *i)
 
 void h_cpuid(struct cpu *c, const struct insn *i)
 {
+	if (svm_icpt1(c, SVM_I1_CPUID))
+		svm_exit_insn(c, SVM_EXIT_CPUID, 0, 0);
 	uint32_t r[4];
 	cpuid_query(c, (uint32_t)c->gpr[RAX], (uint32_t)c->gpr[RCX], r);
 	c->gpr[RAX] = r[0];
@@ -93,11 +86,13 @@ void h_cpuid(struct cpu *c, const struct insn *i)
 	c->gpr[RDX] = r[3];
 }
 
-/* RDTSC returns the simulated cycle count (DESIGN.md boot protocol). */
+/* RDTSC returns the simulated cycle count (DESIGN.md boot protocol); a guest sees it
+ * plus its VMCB's TSC offset. */
 void h_rdtsc(struct cpu *c, const struct insn *i)
 {
-	c->gpr[RAX] = (uint32_t)c->cycles;
-	c->gpr[RDX] = c->cycles >> 32;
+	uint64_t tsc = c->cycles + (c->svm.guest ? c->svm.tsc_offset : 0);
+	c->gpr[RAX] = (uint32_t)tsc;
+	c->gpr[RDX] = tsc >> 32;
 }
 
 void h_rdtscp(struct cpu *c, const struct insn *i)
@@ -118,11 +113,14 @@ void h_rdtscp(struct cpu *c, const struct insn *i)
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define MSR_TSC_AUX 0xC0000103
 
-/* EFER bits software may write: SCE, LME, NXE (LMA is read-only). */
-#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
+/* EFER bits software may write: SCE, LME, NXE, SVME (LMA is read-only). */
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE | EFER_SVME)
 
 static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 {
+	bool ok;
+	if (svm_msr_read(c, msr, v, &ok))
+		return ok;
 	switch (msr) {
 	case MSR_TSC: *v = c->cycles; return true;
 	case MSR_PAT: *v = c->pat; return true;
@@ -142,6 +140,9 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 
 static bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
+	bool ok;
+	if (svm_msr_write(c, msr, v, &ok))
+		return ok;
 	switch (msr) {
 	case MSR_TSC: return false; /* hvsim's TSC is the cycle clock: not writable */
 	case MSR_PAT: c->pat = v; return true;
@@ -181,7 +182,7 @@ static bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 
 void h_rdmsr(struct cpu *c, const struct insn *i)
 {
-	require_cpl0(c);
+	svm_check_msr(c, (uint32_t)c->gpr[RCX], false);
 	uint64_t v;
 	if (!msr_read(c, (uint32_t)c->gpr[RCX], &v))
 		cpu_fault(c, EXC_GP, 0);
@@ -191,30 +192,29 @@ void h_rdmsr(struct cpu *c, const struct insn *i)
 
 void h_wrmsr(struct cpu *c, const struct insn *i)
 {
-	require_cpl0(c);
+	svm_check_msr(c, (uint32_t)c->gpr[RCX], true);
 	uint64_t v = (c->gpr[RDX] << 32) | (uint32_t)c->gpr[RAX];
 	if (!msr_write(c, (uint32_t)c->gpr[RCX], v))
 		cpu_fault(c, EXC_GP, 0);
+	cpu_kick(c); /* a device register may have moved its next event or raised an interrupt */
 }
 
-/* Port I/O: allowed when CPL <= IOPL (the TSS I/O permission bitmap is not modelled:
- * hvsim's TSS has none, so a CPL > IOPL access is #GP, SDM vol. 1 §18.5.2). */
+/* Port I/O: the privilege check (CPL <= IOPL; the TSS I/O permission bitmap is not
+ * modelled, so CPL > IOPL is #GP, SDM vol. 1 §18.5.2) is the table's (PRIV_IOPL). */
 void h_in(struct cpu *c, const struct insn *i)
 {
-	if (c->cpl > iopl(c))
-		cpu_fault(c, EXC_GP, 0);
 	uint16_t port = i->kind[1] == OPK_IMM ? (uint16_t)(i->imm & 0xff) : (uint16_t)c->gpr[RDX];
 	unsigned sz = i->size[0];
+	svm_check_io(c, port, sz, true);
 	uint64_t v = c->bus.io_in ? c->bus.io_in(c->bus.ctx, port, sz) : ~0ull;
 	reg_write(c, RAX, sz, v);
 }
 
 void h_out(struct cpu *c, const struct insn *i)
 {
-	if (c->cpl > iopl(c))
-		cpu_fault(c, EXC_GP, 0);
 	uint16_t port = i->kind[0] == OPK_IMM ? (uint16_t)(i->imm & 0xff) : (uint16_t)c->gpr[RDX];
 	unsigned sz = i->size[1];
+	svm_check_io(c, port, sz, false);
 	if (c->bus.io_out)
 		c->bus.io_out(c->bus.ctx, port, sz, reg_read(c, RAX, sz));
 }
@@ -223,7 +223,8 @@ void h_out(struct cpu *c, const struct insn *i)
  * interrupts enabled the CPU sleeps until the next interrupt (exception.c). */
 void h_hlt(struct cpu *c, const struct insn *i)
 {
-	require_cpl0(c);
+	if (svm_icpt1(c, SVM_I1_HLT))
+		svm_exit_insn(c, SVM_EXIT_HLT, 0, 0);
 	if (!cpu_halt(c)) {
 		cpu_request_stop(c, STOP_HALTED, 0);
 		snprintf(c->stop_detail, sizeof c->stop_detail,
@@ -248,7 +249,7 @@ void h_ud2(struct cpu *c, const struct insn *i)
 
 void h_mov_from_cr(struct cpu *c, const struct insn *i)
 {
-	require_cpl0(c);
+	svm_check_cr(c, i->reg[1], false, i->reg[0]);
 	uint64_t v;
 	switch (i->reg[1]) {
 	case 0: v = c->cr0; break;
@@ -263,7 +264,7 @@ void h_mov_from_cr(struct cpu *c, const struct insn *i)
 
 void h_mov_to_cr(struct cpu *c, const struct insn *i)
 {
-	require_cpl0(c);
+	svm_check_cr(c, i->reg[0], true, i->reg[1]);
 	uint64_t v = c->gpr[i->reg[1]];
 	switch (i->reg[0]) {
 	case 0:

@@ -51,6 +51,8 @@ enum {
 #define DF_SHIFT_OF 0x0040 /* OF is defined only for a count of 1 */
 #define DF_NO64 0x0080     /* invalid in 64-bit mode */
 #define DF_SERIALIZE 0x0100/* ends a decoded block (writes state the decoder depends on) */
+#define DF_SVM 0x0200      /* an SVM instruction: #UD before the privilege check when
+			    * EFER.SVME is clear */
 
 /* Flag masks */
 #define F_C FL_CF

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "smc.h"
+#include "svm.h"
 
 static inline enum tlb_kind tlb_kind_of(enum mmu_access acc)
 {
@@ -36,20 +37,28 @@ static bool tlb_permits(const struct cpu *c, const struct tlb_entry *e, enum mmu
 	return true;
 }
 
-static void walk_req_for(const struct cpu *c, struct walk_req *req, enum mmu_access acc,
-			 bool user)
+/* The walk for the CPU's current paging state; under nested paging *nested receives the
+ * nested walk's settings: nCR3 and the host's paging mode (specs/svm.md "Nested walk"). */
+static void walk_req_for(const struct cpu *c, struct walk_req *req, struct walk_req *nested,
+			 enum mmu_access acc, bool user)
 {
 	*req = (struct walk_req){ .cr3 = c->cr3, .user = user, .wp = (c->cr0 & CR0_WP) != 0,
 				  .nxe = (c->efer & EFER_NXE) != 0, .access = acc };
+	if (c->svm.guest && c->svm.np) {
+		*nested = (struct walk_req){ .cr3 = c->svm.ncr3, .user = true,
+					     .wp = (c->svm.host_cr0 & CR0_WP) != 0,
+					     .nxe = (c->svm.host_efer & EFER_NXE) != 0 };
+		req->nested = nested;
+	}
 }
 
 /* --check-tlb: the page tables must still say what the TLB entry says. */
 static void check_tlb_hit(struct cpu *c, uint64_t la, enum mmu_access acc, bool user,
 			  const struct tlb_entry *e)
 {
-	struct walk_req req;
+	struct walk_req req, nreq;
 	struct walk_result r;
-	walk_req_for(c, &req, acc, user);
+	walk_req_for(c, &req, &nreq, acc, user);
 	req.no_ad = true;
 	bool ok = mmu_walk(c->pm, &req, la, &r);
 	uint64_t tlb_pa = e->pa + (la & (tlb_page_bytes((enum tlb_page_size)e->size) - 1));
@@ -105,17 +114,25 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		if (c->check_tlb)
 			check_tlb_hit(c, la, acc, user, e);
 	} else {
-		struct walk_req req;
+		struct walk_req req, nreq;
 		struct walk_result r;
-		walk_req_for(c, &req, acc, user);
+		walk_req_for(c, &req, &nreq, acc, user);
 		c->page_walks++;
 		bool ok = mmu_walk(c->pm, &req, la, &r);
 		c->walk_refs += r.nrefs;
-		uint64_t cost = r.nrefs * c->params->v[PARAM_TIMING_WALK_REF];
+		c->walk_nested_refs += r.nested_refs;
+		uint64_t cost = (r.nrefs + r.nested_refs) * c->params->v[PARAM_TIMING_WALK_REF];
 		c->walk_cycles += cost;
 		c->cycles += cost;
 		if (!ok) {
-			c->cr2 = la;
+			if (r.npf) {
+				/* a nested page fault exits to the host (EXITCODE 0x400) */
+				c->svm.exit_code = SVM_EXIT_NPF;
+				c->svm.exit_info1 = r.npf_info1;
+				c->svm.exit_info2 = r.npf_gpa;
+				cpu_fault(c, VEC_VMEXIT, 0);
+			}
+			c->pf_addr = la;
 			cpu_fault(c, EXC_PF, r.pf_error);
 		}
 		enum tlb_page_size size = r.page_size == (1ull << 30) ? TLB_1G

@@ -4,21 +4,51 @@
 /* bits 51:MAXPHYADDR are reserved in every entry */
 #define RSVD_HIGH (((1ull << 52) - 1) & ~((1ull << MMU_PHYS_ADDR_BITS) - 1))
 
+/* One guest-physical address through the nested tables. `final` says whether it is the
+ * translation's final address or a guest page-table entry (the NPF bits differ). */
+static bool nested_xlate(struct physmem *pm, const struct walk_req *nreq, uint64_t gpa,
+			 enum mmu_access access, bool final, bool count, uint64_t *hpa,
+			 struct walk_result *r, struct walk_result *nr)
+{
+	struct walk_req q = *nreq;
+	q.access = access;
+	q.user = true; /* nested accesses are user accesses (specs/svm.md) */
+	q.nested = 0;
+	bool ok = mmu_walk(pm, &q, gpa, nr);
+	if (count)
+		r->nested_refs += nr->nrefs;
+	if (!ok) {
+		r->npf = true;
+		r->npf_gpa = gpa;
+		r->npf_info1 = nr->pf_error | (final ? NPF_FINAL_GPA : NPF_GUEST_TABLE);
+		return false;
+	}
+	*hpa = nr->pa;
+	return true;
+}
+
 bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 	      struct walk_result *r)
 {
 	uint64_t table = req->cr3 & ADDR_MASK;
-	uint64_t entry_pa[4];
+	uint64_t entry_pa[4];  /* where each entry lives (host-physical) */
+	uint64_t entry_gpa[4]; /* ... and its guest-physical address under nested paging */
 	uint64_t entry[4];
 	bool rw = true, us = true, nx = false;
 	uint32_t acc_bits = (req->access == MMU_WRITE ? PFEC_W : 0) | (req->user ? PFEC_U : 0) |
 			    (req->access == MMU_EXEC && req->nxe ? PFEC_I : 0);
 	int level;
+	struct walk_result nr;
 	r->nrefs = 0;
+	r->nested_refs = 0;
+	r->npf = false;
 
 	for (level = 3; level >= 0; level--) {
 		unsigned idx = (la >> (12 + 9 * level)) & 511;
 		uint64_t epa = table + 8 * idx;
+		entry_gpa[level] = epa;
+		if (req->nested && !nested_xlate(pm, req->nested, epa, MMU_READ, false, true, &epa, r, &nr))
+			return false;
 		uint64_t e = phys_read(pm, epa, 8);
 		r->refs[r->nrefs++] = epa;
 		entry_pa[level] = epa;
@@ -60,24 +90,51 @@ bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 		return false;
 	}
 
-	/* Accessed in every level used; dirty in the leaf on a write. */
-	for (int l = 3; l >= level && !req->no_ad; l--) {
-		uint64_t e = entry[l] | PTE_A;
-		if (l == level && req->access == MMU_WRITE)
-			e |= PTE_D;
-		if (e != entry[l])
-			phys_write(pm, entry_pa[l], 8, e);
-		entry[l] = e;
-	}
-
 	uint64_t leaf = entry[level];
-	r->page_size = 1ull << (12 + 9 * level);
-	uint64_t base = leaf & ADDR_MASK & ~(r->page_size - 1);
-	r->pa = base | (la & (r->page_size - 1));
+	uint64_t page_size = 1ull << (12 + 9 * level);
+	uint64_t pa = (leaf & ADDR_MASK & ~(page_size - 1)) | (la & (page_size - 1));
+
+	/* Under nested paging the final guest-physical address is translated too, before
+	 * anything is written: a fault leaves the guest's tables untouched. */
+	struct walk_result fin;
+	uint64_t hpa = pa;
+	if (req->nested &&
+	    !nested_xlate(pm, req->nested, pa, req->access, true, true, &hpa, r, &fin))
+		return false;
+
+	/* Accessed in every level used; dirty in the leaf on a write. Under nested paging a
+	 * guest table update is a write in the nested dimension (specs/svm.md): every
+	 * update is checked before any is made. */
+	uint64_t updated[4];
+	for (int l = 3; l >= level; l--) {
+		updated[l] = entry[l] | PTE_A;
+		if (l == level && req->access == MMU_WRITE)
+			updated[l] |= PTE_D;
+		uint64_t unused;
+		if (req->nested && !req->no_ad && updated[l] != entry[l] &&
+		    !nested_xlate(pm, req->nested, entry_gpa[l], MMU_WRITE, false, false, &unused, r, &nr))
+			return false;
+	}
+	for (int l = 3; l >= level && !req->no_ad; l--)
+		if (updated[l] != entry[l])
+			phys_write(pm, entry_pa[l], 8, updated[l]);
+	if (!req->no_ad)
+		leaf = updated[level];
+
+	r->page_size = page_size;
+	r->pa = hpa;
 	r->writable = rw;
 	r->user = us;
 	r->nx = nx && req->nxe;
 	r->global = (leaf & PTE_G) != 0;
 	r->dirty = (leaf & PTE_D) != 0;
+	if (req->nested) {
+		/* the combined translation: the smaller page, and the nested permissions too */
+		if (fin.page_size < r->page_size)
+			r->page_size = fin.page_size;
+		r->writable = r->writable && fin.writable;
+		r->nx = r->nx || fin.nx;
+		r->dirty = r->dirty && fin.dirty;
+	}
 	return true;
 }

@@ -42,20 +42,36 @@ struct walk_req {
 	bool no_ad;     /* do not set accessed/dirty bits (a checking walk that must not
 			 * change memory) */
 	enum mmu_access access;
+	/* Nested paging (specs/svm.md "Nested walk"): when non-NULL, CR3, every guest
+	 * page-table entry's address and the final address are guest-physical and are
+	 * translated by a walk of the nested tables under these settings (cr3 = nCR3, the
+	 * host's paging mode; nested accesses are user accesses). */
+	const struct walk_req *nested;
 };
 
+/* NPF EXITINFO1 bits beyond the #PF-style ones (specs/svm.md exit codes) */
+#define NPF_FINAL_GPA (1ull << 32)  /* the fault was on the final guest-physical address */
+#define NPF_GUEST_TABLE (1ull << 33) /* ... on an access to a guest page table */
+
 struct walk_result {
-	uint64_t pa;         /* physical address of the byte asked for */
-	uint64_t page_size;  /* 4 KiB, 2 MiB or 1 GiB */
+	uint64_t pa;         /* (host-)physical address of the byte asked for */
+	uint64_t page_size;  /* 4 KiB, 2 MiB or 1 GiB: the smaller of guest and nested page */
 	bool writable, user, nx, global, dirty;
-	uint32_t pf_error;   /* on failure: the #PF error code */
-	unsigned nrefs;      /* page-table reads made */
+	uint32_t pf_error;   /* on a guest (#PF) failure: the #PF error code */
+	unsigned nrefs;      /* page-table reads made in the guest dimension */
 	uint64_t refs[MMU_MAX_REFS];
+	/* nested paging only */
+	unsigned nested_refs;  /* page-table reads made in the nested dimension */
+	bool npf;              /* the failure is a nested page fault, not a #PF */
+	uint64_t npf_info1;    /* #PF-style bits | NPF_FINAL_GPA or NPF_GUEST_TABLE */
+	uint64_t npf_gpa;      /* the guest-physical address that faulted */
 };
 
 /* Translates linear address la. On success fills *r and sets A (and D for writes)
- * bits; on failure fills r->pf_error and returns false. Beyond-RAM table addresses read
- * as all-ones (a reserved-bit fault follows), never a host fault. */
+ * bits; on failure fills r->pf_error (or, under nested paging, r->npf and its fields)
+ * and returns false. Beyond-RAM table addresses read as all-ones (a reserved-bit fault
+ * follows), never a host fault. The worst case under nested paging, 4 + 4 levels with
+ * nothing cached, makes 4 guest and 20 nested references (n*m + n + m = 24). */
 bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 	      struct walk_result *r);
 

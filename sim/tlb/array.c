@@ -5,9 +5,9 @@
 
 #include "prng.h"
 
-bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g, uint64_t *clock)
+bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g)
 {
-	*a = (struct tlb_array){ .clock = clock };
+	*a = (struct tlb_array){ 0 };
 	if (g->entries == 0)
 		return true;
 	a->ways = g->ways ? g->ways : g->entries;
@@ -58,7 +58,8 @@ static uint32_t victim(const struct tlb_entry *set, uint32_t ways,
 }
 
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *n,
-				   enum tlb_replacement policy, uint64_t *prng, bool *evicted)
+				   enum tlb_replacement policy, uint64_t *prng, uint64_t *clock,
+				   bool *evicted)
 {
 	struct tlb_entry *set = tlb_array_set(a, tlb_entry_va(n), n->size);
 	struct tlb_entry *slot = NULL;
@@ -79,6 +80,6 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 	*slot = *n;
 	slot->gen = gen;
 	a->nr_valid[n->size]++;
-	tlb_array_touch(a, slot);
+	tlb_array_touch(clock, slot);
 	return slot;
 }

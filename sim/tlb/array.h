@@ -5,7 +5,7 @@
 
 #include "tlb.h"
 
-bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g, uint64_t *clock);
+bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g);
 void tlb_array_free(struct tlb_array *a);
 
 /* The virtual page number of the page of size s that holds va */
@@ -33,17 +33,19 @@ static inline bool tlb_tag_matches(const struct tlb_entry *e, uint32_t asid, uin
 struct tlb_entry *tlb_array_probe(struct tlb_array *a, uint32_t asid, uint16_t pcid,
 				  uint64_t va, enum tlb_page_size s);
 
-/* Marks e most recently used */
-static inline void tlb_array_touch(struct tlb_array *a, struct tlb_entry *e)
+/* Marks e most recently used. One clock (struct tlb's) serves every array: stamps are
+ * compared only within a set. */
+static inline void tlb_array_touch(uint64_t *clock, struct tlb_entry *e)
 {
-	e->stamp = ++*a->clock;
+	e->stamp = ++*clock;
 }
 
 /* Places n (valid, aligned) in its set: over an entry with the same tag, page and size
  * if there is one; else in the lowest invalid way; else over the victim the policy
  * chooses (LRU: the oldest stamp; random: one draw from *prng), and sets *evicted. */
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *n,
-				   enum tlb_replacement policy, uint64_t *prng, bool *evicted);
+				   enum tlb_replacement policy, uint64_t *prng, uint64_t *clock,
+				   bool *evicted);
 
 /* Empties slot e (which must be valid) */
 static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)

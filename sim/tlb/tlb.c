@@ -21,7 +21,7 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, char *err, size_t errle
 	};
 	bool ok = true;
 	for (int i = 0; i < TLB_NR_ARRAYS; i++)
-		ok = tlb_array_alloc(&t->array[i], g[i], &t->clock) && ok;
+		ok = tlb_array_alloc(&t->array[i], g[i]) && ok;
 	t->asid = calloc((size_t)c->max_asids + 1, sizeof *t->asid);
 	if (!ok || !t->asid) {
 		snprintf(err, errlen, "out of host memory allocating the TLB arrays");
@@ -75,7 +75,7 @@ static struct tlb_entry *level_fill(struct tlb *t, enum tlb_level level,
 	if (!a->sets)
 		return NULL;
 	bool evicted;
-	struct tlb_entry *e = tlb_array_insert(a, n, t->cfg.replacement, &t->prng, &evicted);
+	struct tlb_entry *e = tlb_array_insert(a, n, t->cfg.replacement, &t->prng, &t->clock, &evicted);
 	t->level[level].fills++;
 	t->level[level].evictions += evicted;
 	return e;
@@ -95,7 +95,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, 
 	if (e) {
 		t->level[l1].hits++;
 		as->hits++;
-		tlb_array_touch(a, e);
+		tlb_array_touch(&t->clock, e);
 		if (hit_level)
 			*hit_level = l1;
 		return e;
@@ -108,7 +108,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, 
 		if (e) {
 			t->level[TLB_L2].hits++;
 			as->hits++;
-			tlb_array_touch(a, e);
+			tlb_array_touch(&t->clock, e);
 			if (hit_level)
 				*hit_level = TLB_L2;
 			struct tlb_entry copy = *e;

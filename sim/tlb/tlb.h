@@ -112,7 +112,6 @@ struct tlb_array {
 	struct tlb_entry *slot;            /* sets × ways, set-major */
 	uint32_t sets, ways;               /* sets = 0: the array is absent */
 	uint32_t nr_valid[TLB_NR_SIZES];   /* lookups skip page sizes with no entry */
-	uint64_t *clock;                   /* LRU time, shared by every array (tlb.clock) */
 };
 
 /* Flush kinds (docs/tlb.md maps each to its x86 / SVM events) */

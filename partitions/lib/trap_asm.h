@@ -1,0 +1,43 @@
+/* Assembly helpers shared by the entry paths (vectors.S, syscall_entry.S): saving and
+   restoring the general registers in struct trap_frame order (trap.h). */
+#ifndef TRAP_ASM_H
+#define TRAP_ASM_H
+
+/* Pushed from rax down to r15, so r15 ends at the lowest address, as in the struct. */
+.macro PUSH_GPRS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+.macro POP_GPRS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
+#endif
