@@ -237,6 +237,8 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 		return false;
 	}
 	m->cpu.check_tlb = cfg->check_tlb;
+	m->cpu.log_mask = cfg->log_mask;
+	m->cpu.log_out = cfg->trace_out;
 	m->cpu.max_insns = cfg->max_insns;
 	m->cpu.max_cycles = cfg->max_cycles;
 	m->cpu.trace_insns = cfg->trace_insns;

@@ -97,6 +97,7 @@ struct machine_config {
 	uint64_t max_cycles;     /* 0 = no limit */
 	bool trace_insns;
 	bool check_tlb;          /* --check-tlb: re-walk on every TLB hit */
+	unsigned log_mask;       /* --log: LOG_EXITS, LOG_FLUSHES, LOG_HYPERCALLS (cpu.h) */
 	struct tlb_config tlb;   /* --tlb (docs/tlb.md) */
 	FILE *console;           /* where the UART writes (stdout) */
 	FILE *trace_out;         /* where --trace-insns writes (stderr) */

@@ -52,6 +52,8 @@ static void print_usage(FILE *f)
 	      "  --tlb KEY=VAL,...      TLB geometry, replacement, tagging (docs/tlb.md)\n"
 	      "  --check-tlb            re-walk the page tables on every TLB hit and stop at the\n"
 	      "                         first stale translation (slow; exit status 3)\n"
+	      "  --log VIEW,...         teaching views on stderr, one line per event: exits\n"
+	      "                         (#VMEXIT), flushes (TLB flushes), hypercalls\n"
 	      "  -q, --quiet            no informational lines from hvsim (the console still prints)\n"
 	      "  -h, --help             this text\n"
 	      "\n"
@@ -165,6 +167,7 @@ enum {
 	OPT_TRACE_INSNS,
 	OPT_TLB,
 	OPT_CHECK_TLB,
+	OPT_LOG,
 };
 
 static const struct option run_long_options[] = {
@@ -178,6 +181,7 @@ static const struct option run_long_options[] = {
 	{ "trace-insns", no_argument, NULL, OPT_TRACE_INSNS },
 	{ "tlb", required_argument, NULL, OPT_TLB },
 	{ "check-tlb", no_argument, NULL, OPT_CHECK_TLB },
+	{ "log", required_argument, NULL, OPT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -192,6 +196,34 @@ static const char *typed_option(const char *arg, char *buf, size_t len)
 }
 
 /* Returns -1 to go on, or an exit status. */
+/* --log exits,flushes,hypercalls */
+static bool parse_log_views(const char *arg, unsigned *mask, char *err, size_t errlen)
+{
+	static const struct { const char *name; unsigned bit; } views[] = {
+		{ "exits", LOG_EXITS }, { "flushes", LOG_FLUSHES }, { "hypercalls", LOG_HYPERCALLS },
+	};
+	const char *p = arg;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+		for (size_t k = 0; k < sizeof views / sizeof views[0]; k++) {
+			if (strlen(views[k].name) == n && strncmp(views[k].name, p, n) == 0) {
+				*mask |= views[k].bit;
+				found = true;
+			}
+		}
+		if (!found) {
+			snprintf(err, errlen, "unknown view '%.*s' (views: exits, flushes, hypercalls)",
+				 (int)n, p);
+			return false;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return true;
+}
+
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	char buf[128];
@@ -246,6 +278,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case OPT_CHECK_TLB:
 			o->cfg.check_tlb = true;
 			break;
+		case OPT_LOG: {
+			char err[256];
+			if (!parse_log_views(optarg, &o->cfg.log_mask, err, sizeof err))
+				rc = usage_error("--log: %s", err);
+			break;
+		}
 		case 'q':
 			o->quiet = true;
 			break;
