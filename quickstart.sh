@@ -21,11 +21,18 @@ install_deps() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-build() { # build DIR [meson options...]
-	local dir=$1
+build() { # build DIR [meson options...]: quiet when it works, the log's tail when not
+	local dir=$1 log
 	shift
-	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
-	ninja -C "$dir" >/dev/null
+	log=$(mktemp)
+	if { [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"; } >"$log" 2>&1 &&
+		ninja -C "$dir" >>"$log" 2>&1; then
+		rm -f "$log"
+		return 0
+	fi
+	tail -n 30 "$log" >&2
+	rm -f "$log"
+	return 1
 }
 
 case "${1:-demo}" in

@@ -77,7 +77,7 @@ bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 
 static inline bool mmu_canonical(uint64_t la)
 {
-	return (uint64_t)(((int64_t)la << 16) >> 16) == la;
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
 }
 
 #endif
