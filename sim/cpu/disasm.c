@@ -61,16 +61,16 @@ static void mnemonic(const struct insn_row *row, const struct insn *i, char *out
 	}
 }
 
-static int mem_operand(const struct insn *i, unsigned size, bool with_size, uint64_t rip,
-		       char *out, size_t len)
+static int mem_operand(const struct insn *i, unsigned size, bool with_size, char *out,
+		       size_t len)
 {
 	char buf[96];
 	int n = 0;
 	if (i->seg == SEG_FS || i->seg == SEG_GS)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s:", seg_names[i->seg]);
 	if (i->riprel) {
-		n += snprintf(buf + n, sizeof buf - (size_t)n, "[rip%+lld] ; 0x%llx", (long long)i->disp,
-			      (unsigned long long)(rip + i->len + (uint64_t)i->disp));
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "[rip%c0x%llx]", i->disp < 0 ? '-' : '+',
+			      (unsigned long long)(i->disp < 0 ? -(uint64_t)i->disp : (uint64_t)i->disp));
 	} else if (i->base == REG_NONE && i->index == REG_NONE) {
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "[0x%llx]", (unsigned long long)i->disp);
 	} else {
@@ -103,15 +103,21 @@ int disasm_format(const struct insn *i, uint64_t rip, char *out, unsigned outlen
 	if (i->rep && (row->dflags & DF_REP))
 		PUT("%s", i->rep == 0xF2 ? "repne " : (row->f_write & FL_ZF) ? "repe " : "rep ");
 	PUT("%s", m);
-	/* an operand's size is spelled out when no register operand implies it */
-	bool has_reg = false;
+	/* String instructions name their size in the mnemonic and their operands are
+	 * implicit. A memory operand's size is spelled out unless a register operand of the
+	 * same size implies it (not CL, a shift count, nor DX, a port). */
+	if (row->dflags & DF_REP)
+		return n;
+	bool sized_by_reg = false;
 	for (int k = 0; k < 3; k++)
-		if (i->kind[k] == OPK_REG)
-			has_reg = true;
+		if (i->kind[k] == OPK_REG && row->op[k] != O_CL && row->op[k] != O_DX)
+			for (int m = 0; m < 3; m++)
+				if (i->kind[m] == OPK_MEM && i->size[m] == i->size[k])
+					sized_by_reg = true;
 	bool first = true;
 	for (int k = 0; k < 3; k++) {
 		unsigned d = row->op[k];
-		if (d == O_NONE || d == O_Xb || d == O_Xv || d == O_Yb || d == O_Yv)
+		if (d == O_NONE)
 			continue;
 		PUT("%s", first ? " " : ", ");
 		first = false;
@@ -126,7 +132,7 @@ int disasm_format(const struct insn *i, uint64_t rip, char *out, unsigned outlen
 			break;
 		case OPK_MEM: {
 			char buf[128];
-			mem_operand(i, i->size[k], !has_reg && d != O_M, rip, buf, sizeof buf);
+			mem_operand(i, i->size[k], !sized_by_reg && d != O_M, buf, sizeof buf);
 			PUT("%s", buf);
 			break;
 		}
@@ -140,6 +146,8 @@ int disasm_format(const struct insn *i, uint64_t rip, char *out, unsigned outlen
 			break;
 		}
 	}
+	if (i->riprel) /* the address a RIP-relative operand names, as a trailing comment */
+		PUT("  ; 0x%llx", (unsigned long long)(rip + i->len + (uint64_t)i->disp));
 #undef PUT
 	return n;
 }
