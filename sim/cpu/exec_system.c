@@ -247,6 +247,31 @@ void h_ud2(struct cpu *c, const struct insn *i)
 #define CR4_SUPPORTED (CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE)
 #define CR3_RESERVED (~((1ull << MMU_PHYS_ADDR_BITS) - 1) & ~(1ull << 63))
 
+/* CR8 is the task-priority register's bits 7:4 (SDM vol. 3 §10.8.6.1): in a guest with
+ * V_INTR_MASKING it is V_TPR (APM vol. 2 §15.21.4); on the host, the x2APIC's TPR
+ * (MSR 0x808) once the APIC is enabled, else a plain register. */
+#define MSR_X2APIC_TPR 0x808
+static uint64_t cr8_read(struct cpu *c)
+{
+	uint64_t tpr;
+	if (c->svm.guest && c->svm.v_intr_masking)
+		return c->svm.v_tpr & 0xf;
+	if (c->bus.msr_read && c->bus.msr_read(c->bus.ctx, MSR_X2APIC_TPR, &tpr))
+		return (tpr >> 4) & 0xf;
+	return c->cr8;
+}
+
+static void cr8_write(struct cpu *c, uint64_t v)
+{
+	if (c->svm.guest && c->svm.v_intr_masking) {
+		c->svm.v_tpr = (uint8_t)v;
+		return;
+	}
+	c->cr8 = v;
+	if (c->bus.msr_write && c->bus.msr_write(c->bus.ctx, MSR_X2APIC_TPR, v << 4))
+		cpu_kick(c); /* a lower priority may unmask a pending interrupt */
+}
+
 void h_mov_from_cr(struct cpu *c, const struct insn *i)
 {
 	svm_check_cr(c, i->reg[1], false, i->reg[0]);
@@ -256,7 +281,7 @@ void h_mov_from_cr(struct cpu *c, const struct insn *i)
 	case 2: v = c->cr2; break;
 	case 3: v = c->cr3; break;
 	case 4: v = c->cr4; break;
-	case 8: v = c->cr8; break;
+	case 8: v = cr8_read(c); break;
 	default: cpu_fault(c, EXC_UD, 0);
 	}
 	c->gpr[i->reg[0]] = v;
@@ -300,7 +325,7 @@ void h_mov_to_cr(struct cpu *c, const struct insn *i)
 	case 8:
 		if (v & ~0xfull)
 			cpu_fault(c, EXC_GP, 0);
-		c->cr8 = v;
+		cr8_write(c, v);
 		break;
 	default:
 		cpu_fault(c, EXC_UD, 0);
