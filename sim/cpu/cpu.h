@@ -291,6 +291,7 @@ struct cpu {
 	struct insn *icache;                  /* ICACHE_SIZE entries, direct-mapped by pa */
 	struct code_page *code_pages;         /* hash table, code_pages_cap slots */
 	size_t code_pages_cap, code_pages_used;
+	struct code_page *code_page_last;     /* the last one looked up */
 
 	/* run control */
 	jmp_buf fault_jmp;

@@ -22,6 +22,9 @@ static size_t slot_of(uint64_t pfn, size_t cap)
  * slot with lines = 0, ready for reuse). */
 static struct code_page *lookup(struct cpu *c, uint64_t pfn, bool insert)
 {
+	/* data next to code writes the same page again and again: remember the last one */
+	if (c->code_page_last && c->code_page_last->pfn_plus1 == pfn + 1)
+		return c->code_page_last;
 	if (insert && (c->code_pages_used + 1) * 4 > c->code_pages_cap * 3) {
 		size_t cap = c->code_pages_cap ? c->code_pages_cap * 2 : 1024;
 		struct code_page *t = calloc(cap, sizeof *t);
@@ -42,6 +45,7 @@ static struct code_page *lookup(struct cpu *c, uint64_t pfn, bool insert)
 		}
 		free(c->code_pages);
 		c->code_pages = t;
+		c->code_page_last = NULL;
 		c->code_pages_cap = cap;
 		c->code_pages_used = used;
 	}
@@ -50,7 +54,7 @@ static struct code_page *lookup(struct cpu *c, uint64_t pfn, bool insert)
 	size_t s = slot_of(pfn, c->code_pages_cap);
 	while (c->code_pages[s].pfn_plus1) {
 		if (c->code_pages[s].pfn_plus1 == pfn + 1)
-			return &c->code_pages[s];
+			return c->code_page_last = &c->code_pages[s];
 		s = (s + 1) & (c->code_pages_cap - 1);
 	}
 	if (!insert)
@@ -58,7 +62,7 @@ static struct code_page *lookup(struct cpu *c, uint64_t pfn, bool insert)
 	c->code_pages[s].pfn_plus1 = pfn + 1;
 	c->code_pages[s].lines = 0;
 	c->code_pages_used++;
-	return &c->code_pages[s];
+	return c->code_page_last = &c->code_pages[s];
 }
 
 /* Write entries of the fast path for this host page: FTLB_CODE_PAGE in the tag means
@@ -117,5 +121,6 @@ void smc_free(struct cpu *c)
 {
 	free(c->code_pages);
 	c->code_pages = NULL;
+	c->code_page_last = NULL;
 	c->code_pages_cap = c->code_pages_used = 0;
 }
