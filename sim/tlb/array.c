@@ -13,12 +13,14 @@ bool tlb_array_alloc(struct tlb_array *a, const struct tlb_geometry *g)
 	a->ways = g->ways ? g->ways : g->entries;
 	a->sets = g->entries / a->ways;
 	a->slot = calloc(g->entries, sizeof *a->slot);
-	return a->slot != NULL;
+	a->key = calloc(g->entries, sizeof *a->key);
+	return a->slot != NULL && a->key != NULL;
 }
 
 void tlb_array_free(struct tlb_array *a)
 {
 	free(a->slot);
+	free(a->key);
 	*a = (struct tlb_array){ 0 };
 }
 
@@ -26,11 +28,16 @@ struct tlb_entry *tlb_array_probe(struct tlb_array *a, uint32_t asid, uint16_t p
 				  uint64_t va, enum tlb_page_size s)
 {
 	struct tlb_entry *set = tlb_array_set(a, va, s);
+	const uint64_t *keys = a->key + (set - a->slot);
 	uint64_t vpn = tlb_page_vpn(va, s);
+	/* a non-global entry of this PCID, or a global one (its key has no PCID) */
+	uint64_t want = tlb_key(vpn, s, asid, pcid, false);
+	uint64_t want_global = tlb_key(vpn, s, asid, 0, true);
 	for (uint32_t w = 0; w < a->ways; w++) {
+		if (keys[w] != want && keys[w] != want_global)
+			continue;
 		struct tlb_entry *e = &set[w];
-		if ((e->flags & TLB_VALID) && e->vpn == vpn && e->size == s &&
-		    tlb_tag_matches(e, asid, pcid))
+		if (e->vpn == vpn && e->asid == asid && tlb_tag_matches(e, asid, pcid))
 			return e;
 	}
 	return NULL;
@@ -45,33 +52,35 @@ static bool same_key(const struct tlb_entry *e, const struct tlb_entry *n)
 	return (n->flags & TLB_G) || e->pcid == n->pcid;
 }
 
-static uint32_t victim(const struct tlb_entry *set, uint32_t ways,
-		       enum tlb_replacement policy, uint64_t *prng)
-{
-	if (policy == TLB_REPLACE_RANDOM)
-		return tlb_prng_below(prng, ways);
-	uint32_t v = 0;
-	for (uint32_t w = 1; w < ways; w++)
-		if (set[w].stamp < set[v].stamp)
-			v = w;
-	return v;
-}
-
 struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *n,
 				   enum tlb_replacement policy, uint64_t *prng, uint64_t *clock,
 				   bool *evicted)
 {
 	struct tlb_entry *set = tlb_array_set(a, tlb_entry_va(n), n->size);
+	uint64_t *keys = a->key + (set - a->slot);
 	struct tlb_entry *slot = NULL;
+	uint64_t want = tlb_key_of(n);
+	/* one pass finds the three candidates, in order of preference: an entry with the
+	 * same key, the lowest free way, the least recently used way */
+	uint32_t free_way = a->ways, lru_way = a->ways;
+	for (uint32_t w = 0; w < a->ways; w++) {
+		if (keys[w] == want && same_key(&set[w], n)) {
+			slot = &set[w];
+			break;
+		}
+		if (!keys[w]) {
+			if (free_way == a->ways)
+				free_way = w;
+		} else if (lru_way == a->ways || set[w].stamp < set[lru_way].stamp) {
+			lru_way = w;
+		}
+	}
 	*evicted = false;
-	for (uint32_t w = 0; w < a->ways && !slot; w++)
-		if (same_key(&set[w], n))
-			slot = &set[w];
-	for (uint32_t w = 0; w < a->ways && !slot; w++)
-		if (!(set[w].flags & TLB_VALID))
-			slot = &set[w];
+	if (!slot && free_way < a->ways)
+		slot = &set[free_way];
 	if (!slot) {
-		slot = &set[victim(set, a->ways, policy, prng)];
+		uint32_t v = policy == TLB_REPLACE_RANDOM ? tlb_prng_below(prng, a->ways) : lru_way;
+		slot = &set[v];
 		*evicted = true;
 	}
 	if (slot->flags & TLB_VALID)
@@ -79,6 +88,7 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 	uint32_t gen = slot->gen + 1;
 	*slot = *n;
 	slot->gen = gen;
+	keys[slot - set] = want;
 	a->nr_valid[n->size]++;
 	tlb_array_touch(clock, slot);
 	return slot;

@@ -23,6 +23,27 @@ static inline struct tlb_entry *tlb_array_set(struct tlb_array *a, uint64_t va,
 	return &a->slot[(size_t)set * a->ways];
 }
 
+/* A slot's key: everything a lookup compares, packed so that a set is scanned as an
+ * array of 64-bit words. ASIDs and virtual page numbers are folded to the bits that
+ * fit (10 and 36), so a key match is confirmed against the slot itself. */
+#define TLB_KEY_VALID (1ull << 63)
+#define TLB_KEY_GLOBAL (1ull << 62)
+#define TLB_KEY_PCID_SHIFT 38
+#define TLB_KEY_PCID (0xfffull << TLB_KEY_PCID_SHIFT)
+
+static inline uint64_t tlb_key(uint64_t vpn, unsigned size, uint32_t asid, uint16_t pcid,
+			       bool global)
+{
+	return TLB_KEY_VALID | (global ? TLB_KEY_GLOBAL : 0) | ((uint64_t)(asid & 0x3ff) << 50) |
+	       (global ? 0 : (uint64_t)(pcid & 0xfff) << TLB_KEY_PCID_SHIFT) |
+	       ((uint64_t)size << 36) | (vpn & ((1ull << 36) - 1));
+}
+
+static inline uint64_t tlb_key_of(const struct tlb_entry *e)
+{
+	return tlb_key(e->vpn, e->size, e->asid, e->pcid, (e->flags & TLB_G) != 0);
+}
+
 /* The tag rule (DESIGN.md isolation invariant): same ASID, and same PCID unless global */
 static inline bool tlb_tag_matches(const struct tlb_entry *e, uint32_t asid, uint16_t pcid)
 {
@@ -51,6 +72,7 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)
 {
 	a->nr_valid[e->size]--;
+	a->key[e - a->slot] = 0;
 	e->flags = 0;
 	e->gen++;
 }

@@ -53,6 +53,20 @@ struct tlb_entry {
 	uint8_t flags;       /* TLB_* above */
 };
 
+/* Whether a cached translation allows an access without a walk; on false the caller
+ * walks (AMD re-walks before raising #PF, APM vol. 2 §5.5.2). A write needs the dirty bit
+ * known set, so that the walk sets it (SDM vol. 3 §4.8), and W unless a supervisor
+ * access with CR0.WP clear. sim/cpu/mem.c and tools/hvtrace's tlb-replay share it. */
+static inline bool tlb_entry_allows(const struct tlb_entry *e, bool write, bool exec,
+				    bool user, bool wp)
+{
+	if (user && !(e->flags & TLB_U))
+		return false;
+	if (write && (!(e->flags & TLB_D) || (!(e->flags & TLB_W) && (user || wp))))
+		return false;
+	return !(exec && (e->flags & TLB_NX));
+}
+
 /* The virtual address an entry maps */
 static inline uint64_t tlb_entry_va(const struct tlb_entry *e)
 {
@@ -110,6 +124,8 @@ enum tlb_array_id { TLB_A_L1I, TLB_A_L1I_LARGE, TLB_A_L1D, TLB_A_L1D_LARGE, TLB_
 
 struct tlb_array {
 	struct tlb_entry *slot;            /* sets × ways, set-major */
+	uint64_t *key;                     /* per slot: its tag packed in 64 bits (array.h),
+					    * 0 when free: lookups scan these, not the slots */
 	uint32_t sets, ways;               /* sets = 0: the array is absent */
 	uint32_t nr_valid[TLB_NR_SIZES];   /* lookups skip page sizes with no entry */
 };
