@@ -304,6 +304,13 @@ static bool limits_reached(struct cpu *c)
 static bool between_instructions(struct cpu *c)
 {
 	c->insn_check_at = c->max_insns ? c->max_insns : ~0ull;
+	if (unlikely(c->watch_fn != NULL)) {
+		/* before the stop check: a digest at the count where the run ends is taken */
+		if (c->insns_retired >= c->watch_at)
+			c->watch_fn(c, c->watch_ctx);
+		if (c->watch_at < c->insn_check_at)
+			c->insn_check_at = c->watch_at;
+	}
 	if (c->stop != STOP_NONE)
 		return true;
 	if (c->cycles >= c->cycle_check_at)

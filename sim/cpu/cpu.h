@@ -107,6 +107,7 @@ struct dtr {
 
 struct insn;
 struct cpu;
+struct cpu_tracer;
 typedef void (*insn_exec_fn)(struct cpu *c, const struct insn *i);
 
 /* Operand kinds after decoding */
@@ -173,6 +174,7 @@ enum cpu_stop {
 	STOP_INSN_LIMIT,
 	STOP_CYCLE_LIMIT,
 	STOP_CHECK_FAILED, /* --check-tlb found a cached translation the page tables deny */
+	STOP_WATCH,        /* the watch callback ended the run (a replay found a divergence) */
 };
 
 /* AMD SVM (specs/svm.md; svm.c). The controls of the running guest are cached from
@@ -226,6 +228,7 @@ struct ftlb_entry {
 	uint64_t tag;             /* linear page address | epoch (| FTLB_CODE_PAGE) */
 	uint8_t *host;            /* host address of the 4 KiB page */
 	struct tlb_entry *model;  /* the modeled L1 entry this mirrors */
+	uint64_t *stamp;          /* the model's last-use stamp of that entry (LRU) */
 	uint32_t gen;             /* model->gen when this entry was made */
 };
 
@@ -317,6 +320,13 @@ struct cpu {
 	uint64_t interrupts;     /* counter: external interrupts accepted */
 	struct insn scratch;     /* decode buffer for instructions that are not cached */
 	char stop_detail[320];   /* what stopped the run, where: for the one-line report */
+	/* The watch (recording and replay, sim/machine/record.c): between instructions, once
+	 * insns_retired reaches watch_at, watch_fn runs and sets the next watch_at. It rides
+	 * on insn_check_at, so it costs nothing per instruction. */
+	uint64_t watch_at;
+	void (*watch_fn)(struct cpu *c, void *ctx);
+	void *watch_ctx;
+	const struct cpu_tracer *tracer; /* --trace hooks (cpu_event.h); NULL: off */
 };
 
 /* Creates the CPU in the boot protocol's reset state is the loader's job; cpu_init only

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cpu_event.h"
 #include "smc.h"
 #include "svm.h"
 
@@ -24,17 +25,7 @@ static inline uint16_t current_pcid(const struct cpu *c)
 static bool tlb_permits(const struct cpu *c, const struct tlb_entry *e, enum mmu_access acc,
 			bool user)
 {
-	if (user && !(e->flags & TLB_U))
-		return false;
-	if (acc == MMU_WRITE) {
-		if (!(e->flags & TLB_D))
-			return false;
-		if (!(e->flags & TLB_W) && (user || (c->cr0 & CR0_WP)))
-			return false;
-	}
-	if (acc == MMU_EXEC && (e->flags & TLB_NX))
-		return false;
-	return true;
+	return tlb_entry_allows(e, acc == MMU_WRITE, acc == MMU_EXEC, user, (c->cr0 & CR0_WP) != 0);
 }
 
 /* The walk for the CPU's current paging state; under nested paging *nested receives the
@@ -82,7 +73,8 @@ static void install_fast(struct cpu *c, uint64_t la, enum mmu_access acc,
 			 const struct tlb_entry *e, uint64_t pa)
 {
 	uint8_t *host = phys_page_ptr(c->pm, pa & PAGE_MASK);
-	if (!host || !e || c->check_tlb)
+	/* --check-tlb and a --trace of memory references see every access: no fast path */
+	if (!host || !e || c->check_tlb || (c->tracer && (c->tracer->mask & CEV_BIT(CEV_REF))))
 		return;
 	/* A write entry for a page holding decoded code misses the inline fast path and goes
 	 * through mem_write_slow, which tells smc.c. */
@@ -91,6 +83,7 @@ static void install_fast(struct cpu *c, uint64_t la, enum mmu_access acc,
 	f->tag = (la & PAGE_MASK) | c->ftlb_epoch | (code ? FTLB_CODE_PAGE : 0);
 	f->host = host;
 	f->model = (struct tlb_entry *)e;
+	f->stamp = tlb_entry_stamp(&c->tlb, e);
 	f->gen = e->gen;
 }
 
@@ -113,9 +106,14 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		pa = e->pa + (la & (tlb_page_bytes((enum tlb_page_size)e->size) - 1));
 		if (c->check_tlb)
 			check_tlb_hit(c, la, acc, user, e);
+		if (unlikely(c->tracer != NULL))
+			cpu_trace_ref(c, la, acc, user, level == TLB_L2 ? CEV_HIT_L2 : CEV_HIT_L1,
+				      false, e);
 	} else {
 		struct walk_req req, nreq;
 		struct walk_result r;
+		/* --trace: a hit the permissions refused is reported with its level */
+		enum cev_ref_level ref_level = !e ? CEV_MISS : level == TLB_L2 ? CEV_HIT_L2 : CEV_HIT_L1;
 		walk_req_for(c, &req, &nreq, acc, user);
 		c->page_walks++;
 		bool ok = mmu_walk(c->pm, &req, la, &r);
@@ -125,6 +123,8 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		c->walk_cycles += cost;
 		c->cycles += cost;
 		if (!ok) {
+			if (unlikely(c->tracer != NULL))
+				cpu_trace_ref(c, la, acc, user, ref_level, true, NULL);
 			if (r.npf) {
 				/* a nested page fault exits to the host (EXITCODE 0x400) */
 				c->svm.exit_code = SVM_EXIT_NPF;
@@ -147,6 +147,10 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		};
 		e = tlb_fill(&c->tlb, &n, kind);
 		pa = r.pa;
+		if (unlikely(c->tracer != NULL)) {
+			cpu_trace_ref(c, la, acc, user, ref_level, true, e);
+			cpu_trace_fill(c, la, acc, e);
+		}
 	}
 	if (install)
 		install_fast(c, la, acc, e, pa);
@@ -185,7 +189,7 @@ void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 	if (f->tag == ((la & PAGE_MASK) | c->ftlb_epoch | FTLB_CODE_PAGE) &&
 	    off + size <= PAGE_SIZE && f->model->gen == f->gen) {
 		/* a page that holds decoded code: invalidate what the write touches */
-		tlb_touch(&c->tlb, f->model);
+		tlb_touch(&c->tlb, f->stamp);
 		c->fast_hits[MMU_WRITE]++;
 		uint64_t pa = (uint64_t)(f->host - c->pm->host) + off;
 		if (phys_is_code(c->pm, pa >> PAGE_SHIFT))

@@ -34,7 +34,7 @@ MEM_INLINE uint8_t *ftlb_hit(struct cpu *c, enum mmu_access acc, uint64_t la, un
 	struct ftlb_entry *e = &c->ftlb[acc][(la >> PAGE_SHIFT) & (FTLB_SIZE - 1)];
 	if (likely(e->tag == ((la & PAGE_MASK) | c->ftlb_epoch) &&
 		   (la & (PAGE_SIZE - 1)) + size <= PAGE_SIZE && e->model->gen == e->gen)) {
-		tlb_touch(&c->tlb, e->model);
+		tlb_touch(&c->tlb, e->stamp);
 		c->fast_hits[acc]++;
 		return e->host + (la & (PAGE_SIZE - 1));
 	}

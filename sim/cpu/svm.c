@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cpu_event.h"
 #include "exception.h"
 #include "flags.h"
 #include "insn_table.h"
@@ -211,6 +212,8 @@ void svm_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t info2)
 	uint64_t vmcb = s->vmcb, h = s->hsave_pa;
 	uint64_t guest_rip = c->rip;
 
+	if (unlikely(c->tracer != NULL))
+		cpu_trace_exit(c, code, info1, info2);
 	if (c->log_mask & LOG_EXITS) {
 		char text[256];
 		svm_describe_exit(code, info1, info2, text, sizeof text);
@@ -470,6 +473,8 @@ void h_vmrun(struct cpu *c, const struct insn *i)
 	c->rip = rd(c, vmcb + VMCB_RIP, 8);
 	cpu_flush_fast_path(c);
 	cpu_kick(c);
+	if (unlikely(c->tracer != NULL))
+		cpu_trace_vmrun(c);
 	inject_event(c, vmcb);
 	c->rip_next = c->rip;
 }

@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cpu_event.h"
+
 static inline uint16_t current_pcid(const struct cpu *c)
 {
 	return (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & TLB_PCID_MASK) : 0;
@@ -34,6 +36,9 @@ static void flush(struct cpu *c, enum tlb_flush_kind kind, uint32_t asid, uint16
 			" of them other ASIDs' (collateral)\n",
 			c->cycles, why, tlb_flush_kind_name[kind], requester, removed,
 			t->flush[kind].invalidated_collateral - collateral);
+	if (c->tracer != NULL)
+		cpu_trace_flush(c, kind, true, asid, pcid, va, requester, removed,
+				t->flush[kind].invalidated_collateral - collateral, why);
 }
 
 /* MOV CR3 (SDM vol. 3 §4.10.4.1): flushes the non-global entries of the new PCID (of
@@ -83,8 +88,13 @@ void tlbctl_invlpga(struct cpu *c, uint64_t va, uint32_t asid)
 
 void tlbctl_vm_transition(struct cpu *c)
 {
-	if (c->tlb.cfg.tagged)
+	if (c->tlb.cfg.tagged) {
+		/* --trace still reports it, so that tlb-replay can replay untagged hardware */
+		if (c->tracer != NULL)
+			cpu_trace_flush(c, TLB_FLUSH_VM_TRANSITION, false, 0, 0, 0, c->asid, 0, 0,
+					c->svm.guest ? "VMRUN" : "#VMEXIT");
 		return;
+	}
 	flush(c, TLB_FLUSH_VM_TRANSITION, 0, 0, 0, c->asid, PARAM_TIMING_FLUSH_FULL,
 	      c->svm.guest ? "VMRUN (untagged TLB)" : "#VMEXIT (untagged TLB)");
 }

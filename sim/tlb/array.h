@@ -56,9 +56,9 @@ struct tlb_entry *tlb_array_probe(struct tlb_array *a, uint32_t asid, uint16_t p
 
 /* Marks e most recently used. One clock (struct tlb's) serves every array: stamps are
  * compared only within a set. */
-static inline void tlb_array_touch(uint64_t *clock, struct tlb_entry *e)
+static inline void tlb_array_touch(uint64_t *clock, struct tlb_array *a, struct tlb_entry *e)
 {
-	e->stamp = ++*clock;
+	a->stamp[e - a->slot] = ++*clock;
 }
 
 /* Places n (valid, aligned) in its set: over an entry with the same tag, page and size
@@ -68,11 +68,18 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 				   enum tlb_replacement policy, uint64_t *prng, uint64_t *clock,
 				   bool *evicted);
 
+void tlb_index_add(struct tlb_array *a, uint32_t way);
+void tlb_index_del(struct tlb_array *a, uint32_t way);
+
 /* Empties slot e (which must be valid) */
 static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)
 {
+	uint32_t i = (uint32_t)(e - a->slot);
+	if (a->index)
+		tlb_index_del(a, i);
 	a->nr_valid[e->size]--;
-	a->key[e - a->slot] = 0;
+	a->nr_used--;
+	a->key[i] = 0;
 	e->flags = 0;
 	e->gen++;
 }

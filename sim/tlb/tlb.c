@@ -95,7 +95,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, 
 	if (e) {
 		t->level[l1].hits++;
 		as->hits++;
-		tlb_array_touch(&t->clock, e);
+		tlb_array_touch(&t->clock, a, e);
 		if (hit_level)
 			*hit_level = l1;
 		return e;
@@ -108,7 +108,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, 
 		if (e) {
 			t->level[TLB_L2].hits++;
 			as->hits++;
-			tlb_array_touch(&t->clock, e);
+			tlb_array_touch(&t->clock, a, e);
 			if (hit_level)
 				*hit_level = TLB_L2;
 			struct tlb_entry copy = *e;
@@ -132,7 +132,6 @@ const struct tlb_entry *tlb_fill(struct tlb *t, const struct tlb_entry *e, enum 
 	n.pa &= ~low;
 	n.pcid &= TLB_PCID_MASK;
 	n.flags = (uint8_t)((n.flags & TLB_PERM_FLAGS) | TLB_VALID);
-	n.stamp = 0;
 	/* L2 first, then the L1: the order random replacement draws in (docs/tlb.md). */
 	level_fill(t, TLB_L2, &n);
 	return level_fill(t, kind == TLB_FETCH ? TLB_L1I : TLB_L1D, &n);
@@ -146,4 +145,15 @@ void tlb_count_l1_hits(struct tlb *t, uint32_t asid, enum tlb_kind kind, uint64_
 	l->hits += n;
 	as->lookups += n;
 	as->hits += n;
+}
+
+uint64_t *tlb_entry_stamp(struct tlb *t, const struct tlb_entry *e)
+{
+	for (int i = 0; i < TLB_NR_ARRAYS; i++) {
+		struct tlb_array *a = &t->array[i];
+		size_t n = (size_t)a->sets * a->ways;
+		if (a->sets && e >= a->slot && e < a->slot + n)
+			return &a->stamp[e - a->slot];
+	}
+	return NULL;
 }

@@ -44,7 +44,6 @@ struct tlb_entry {
 	uint64_t vpn;        /* virtual page number: va >> 12 (low bits clear for large pages) */
 	uint64_t pa;         /* physical address of the page, aligned to its size */
 	uint8_t *host;       /* host pointer to the page's first byte; opaque to the model */
-	uint64_t stamp;      /* the model's: last use, for LRU (tlb.clock) */
 	uint32_t gen;        /* the model's: bumped whenever the slot is refilled or emptied,
 			      * so a cached pointer to it can tell that it went stale */
 	uint32_t asid;       /* 0 = host */
@@ -85,6 +84,7 @@ struct tlb_geometry {
 
 #define TLB_MAX_ENTRIES 65536u   /* per array */
 #define TLB_MAX_ASIDS 1024u      /* per-ASID counter blocks */
+#define TLB_INDEX_MIN_WAYS 16u   /* a fully associative array this wide gets a hash index */
 
 struct tlb_config {
 	struct tlb_geometry l1i, l1i_large;   /* l1i_large.entries = 0: 4K array holds all */
@@ -126,6 +126,12 @@ struct tlb_array {
 	struct tlb_entry *slot;            /* sets × ways, set-major */
 	uint64_t *key;                     /* per slot: its tag packed in 64 bits (array.h),
 					    * 0 when free: lookups scan these, not the slots */
+	uint16_t *index;                   /* fully associative arrays of more than
+					    * TLB_INDEX_MIN_WAYS: a hash of the keys (way + 1,
+					    * 0 = empty), so a lookup does not scan every way */
+	uint32_t index_mask;
+	uint32_t nr_used;                  /* valid slots (all sizes) */
+	uint64_t *stamp;                   /* per slot: its last use (tlb.clock), for LRU */
 	uint32_t sets, ways;               /* sets = 0: the array is absent */
 	uint32_t nr_valid[TLB_NR_SIZES];   /* lookups skip page sizes with no entry */
 };
@@ -191,12 +197,16 @@ static inline struct tlb_asid_stats *tlb_asid_stats(struct tlb *t, uint32_t asid
  * or flush. */
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, uint64_t va,
 				   enum tlb_kind kind, enum tlb_level *hit_level);
-/* An L1 hit that the caller served from its own cache of L1 entries (the CPU's
- * host-pointer fast path): marks e most recently used, as tlb_lookup would. The hit
- * itself is counted in bulk by tlb_count_l1_hits. */
-static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
+/* Where the model keeps the last-use stamp of entry e (an entry tlb_lookup or tlb_fill
+ * returned), for a caller that caches L1 entries (the CPU's host-pointer fast path). */
+uint64_t *tlb_entry_stamp(struct tlb *t, const struct tlb_entry *e);
+
+/* An L1 hit that the caller served from its own cache of L1 entries: marks the entry
+ * whose stamp this is most recently used, as tlb_lookup would. The hit itself is
+ * counted in bulk by tlb_count_l1_hits. */
+static inline void tlb_touch(struct tlb *t, uint64_t *stamp)
 {
-	e->stamp = ++t->clock;
+	*stamp = ++t->clock;
 }
 
 /* Adds n L1 hits of `kind` for asid that the caller served itself (see tlb_touch). */
