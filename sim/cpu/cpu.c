@@ -58,10 +58,6 @@ bool cpu_configure_tlb(struct cpu *c, const struct tlb_config *cfg, char *err, s
 	return true;
 }
 
-static unsigned ctx_slot(uint32_t asid)
-{
-	return asid < CPU_MAX_CTX ? asid : CPU_MAX_CTX;
-}
 
 void cpu_switch_context(struct cpu *c, uint32_t asid)
 {
@@ -72,7 +68,7 @@ void cpu_switch_context(struct cpu *c, uint32_t asid)
 
 void cpu_sync_counters(struct cpu *c)
 {
-	unsigned slot = ctx_slot(c->asid);
+	unsigned slot = cpu_ctx_slot(c->asid);
 	c->ctx_cycles[slot] += c->cycles - c->ctx_since_cycles;
 	c->ctx_insns[slot] += c->insns_retired - c->ctx_since_insns;
 	c->ctx_since_cycles = c->cycles;
@@ -115,6 +111,25 @@ void cpu_register_counters(struct cpu *c, struct counter_registry *reg)
 		strcat(name, "insns");
 		snprintf(desc, sizeof desc, "instructions retired by %s", k == CPU_MAX_CTX ? "guest ASIDs >= 16" : who);
 		counter_register(reg, name, desc, &c->ctx_insns[k]);
+		char id[8];
+		if (k == CPU_MAX_CTX)
+			snprintf(id, sizeof id, "other");
+		else
+			snprintf(id, sizeof id, "%u", k);
+		snprintf(name, sizeof name, "mmu.asid.%s.walk_refs", id);
+		counter_register(reg, name, "page-table references in the guest dimension", &c->ctx_walk_refs[k]);
+		snprintf(name, sizeof name, "mmu.asid.%s.walk_nested_refs", id);
+		counter_register(reg, name, "page-table references in the nested dimension", &c->ctx_walk_nested_refs[k]);
+		if (k == 0)
+			continue; /* the host has no exits */
+		snprintf(name, sizeof name, "svm.asid.%s.host_cycles", id);
+		counter_register(reg, name, "host cycles between this guest's #VMEXITs and the next VMRUN",
+				 &c->ctx_host_cycles[k]);
+		for (unsigned x = 0; x < SVM_EXIT_CLASSES; x++) {
+			snprintf(name, sizeof name, "svm.asid.%s.exits.%s", id, svm_exit_class_name[x]);
+			snprintf(desc, sizeof desc, "#VMEXITs of this guest: %s", svm_exit_class_name[x]);
+			counter_register(reg, name, desc, &c->ctx_exits[k][x]);
+		}
 	}
 	counter_register(reg, "svm.vmruns", "VMRUNs that entered a guest", &c->svm.vmruns);
 	counter_register(reg, "svm.vmexits", "#VMEXITs", &c->svm.vmexits);

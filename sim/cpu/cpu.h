@@ -235,6 +235,16 @@ struct ftlb_entry {
 #define ICACHE_SIZE (1u << 16)
 #define CPU_MAX_CTX 16 /* contexts whose cycles and instructions are counted apart */
 
+/* #VMEXIT reasons, grouped for the per-ASID counters (svm.c names them) */
+enum { SVM_XC_CR, SVM_XC_EXCEPTION, SVM_XC_INTR, SVM_XC_CPUID, SVM_XC_HLT, SVM_XC_INVLPG,
+       SVM_XC_IOIO, SVM_XC_MSR, SVM_XC_SHUTDOWN, SVM_XC_VMMCALL, SVM_XC_NPF, SVM_XC_OTHER,
+       SVM_EXIT_CLASSES };
+extern const char *const svm_exit_class_name[SVM_EXIT_CLASSES];
+static inline unsigned cpu_ctx_slot(uint32_t asid)
+{
+	return asid < CPU_MAX_CTX ? asid : CPU_MAX_CTX;
+}
+
 /* Which 64-byte lines of a physical page hold decoded instructions (smc.c) */
 struct code_page {
 	uint64_t pfn_plus1; /* 0: empty slot */
@@ -288,6 +298,16 @@ struct cpu {
 	 * above CPU_MAX_CTX share the last slot) */
 	uint64_t ctx_cycles[CPU_MAX_CTX + 1], ctx_insns[CPU_MAX_CTX + 1];
 	uint64_t ctx_since_cycles, ctx_since_insns;
+	uint64_t ctx_walk_refs[CPU_MAX_CTX + 1], ctx_walk_nested_refs[CPU_MAX_CTX + 1];
+	uint64_t ctx_exits[CPU_MAX_CTX + 1][SVM_EXIT_CLASSES];
+	uint64_t ctx_host_cycles[CPU_MAX_CTX + 1]; /* host cycles between this guest's #VMEXIT
+						     * and the next VMRUN: the hypervisor's
+						     * work on its behalf */
+	uint64_t host_since_exit_cycles;
+	uint32_t last_exit_asid;
+	/* called at every VMMCALL exit (sim/machine counts hypercalls by code) */
+	void (*on_hypercall)(void *ctx, uint32_t asid, uint64_t input_value);
+	void *on_hypercall_ctx;
 	bool check_tlb;                       /* --check-tlb: re-walk on every TLB hit */
 	uint64_t code_page_la;                /* the page RIP was last fetched from (~0: none) */
 	uint64_t code_page_pa;                /* ... and its physical address (in RAM) */

@@ -119,6 +119,8 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		bool ok = mmu_walk(c->pm, &req, la, &r);
 		c->walk_refs += r.nrefs;
 		c->walk_nested_refs += r.nested_refs;
+		c->ctx_walk_refs[cpu_ctx_slot(c->asid)] += r.nrefs;
+		c->ctx_walk_nested_refs[cpu_ctx_slot(c->asid)] += r.nested_refs;
 		uint64_t cost = (r.nrefs + r.nested_refs) * c->params->v[PARAM_TIMING_WALK_REF];
 		c->walk_cycles += cost;
 		c->cycles += cost;

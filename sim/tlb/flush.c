@@ -41,16 +41,21 @@ static bool in_scope(const struct flush_scope *f, const struct tlb_entry *e)
 struct flush_tally {
 	struct tlb *t;
 	uint32_t requester;
+	enum tlb_flush_kind kind;
 	unsigned own, collateral;
 };
 
 static void remove_entry(struct flush_tally *y, struct tlb_array *a, struct tlb_entry *e)
 {
-	if (e->asid == y->requester)
+	struct tlb_asid_stats *as = tlb_asid_stats(y->t, e->asid);
+	if (e->asid == y->requester) {
 		y->own++;
-	else
+	} else {
 		y->collateral++;
-	tlb_asid_stats(y->t, e->asid)->invalidated++;
+		as->invalidated_collateral++;
+	}
+	as->invalidated++;
+	as->invalidated_by_kind[y->kind]++;
 	tlb_array_remove(a, e);
 }
 
@@ -87,7 +92,7 @@ static unsigned flush(struct tlb *t, enum tlb_flush_kind kind, struct flush_scop
 		f.all = true;
 		t->widened++;
 	}
-	struct flush_tally y = { t, requester, 0, 0 };
+	struct flush_tally y = { t, requester, kind, 0, 0 };
 	for (int i = 0; i < TLB_NR_ARRAYS; i++)
 		flush_array(&y, &t->array[i], &f);
 	t->flush[kind].issued++;

@@ -44,15 +44,27 @@ static void register_level(struct tlb *t, struct counter_registry *r, enum tlb_l
 static void register_asid(struct counter_registry *r, const struct tlb_asid_stats *s,
 			  const char *id)
 {
-	char d[128];
+	char d[128], name[64];
 	snprintf(d, sizeof d, "TLB lookups by ASID %s", id);
 	reg(r, &s->lookups, d, "tlb.asid.%s.%s", id, "lookups");
 	snprintf(d, sizeof d, "TLB lookups by ASID %s that hit (any level)", id);
 	reg(r, &s->hits, d, "tlb.asid.%s.%s", id, "hits");
 	snprintf(d, sizeof d, "TLB lookups by ASID %s that missed every level", id);
 	reg(r, &s->misses, d, "tlb.asid.%s.%s", id, "misses");
+	snprintf(d, sizeof d, "TLB lookups by ASID %s that missed the L1 and looked in the L2", id);
+	reg(r, &s->l2_lookups, d, "tlb.asid.%s.%s", id, "l2_lookups");
+	snprintf(d, sizeof d, "TLB lookups by ASID %s that hit in the L2", id);
+	reg(r, &s->l2_hits, d, "tlb.asid.%s.%s", id, "l2_hits");
 	snprintf(d, sizeof d, "TLB entries of ASID %s removed by flushes", id);
 	reg(r, &s->invalidated, d, "tlb.asid.%s.%s", id, "invalidated");
+	snprintf(d, sizeof d, "TLB entries of ASID %s removed by flushes another ASID requested", id);
+	reg(r, &s->invalidated_collateral, d, "tlb.asid.%s.%s", id, "invalidated_collateral");
+	for (int k = 0; k < TLB_NR_FLUSH_KINDS; k++) {
+		snprintf(d, sizeof d, "TLB entries of ASID %s removed by %s flushes", id,
+			 tlb_flush_kind_name[k]);
+		snprintf(name, sizeof name, "invalidated_by.%s", tlb_flush_kind_name[k]);
+		reg(r, &s->invalidated_by_kind[k], d, "tlb.asid.%s.%s", id, name);
+	}
 }
 
 static void register_flush(struct counter_registry *r, const struct tlb_flush_stats *s,

@@ -104,9 +104,11 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint32_t asid, uint16_t pcid, 
 
 	if (t->array[TLB_A_L2].sets) {
 		t->level[TLB_L2].lookups++;
+		as->l2_lookups++;
 		e = level_probe(t, TLB_L2, asid, pcid, va, &a);
 		if (e) {
 			t->level[TLB_L2].hits++;
+			as->l2_hits++;
 			as->hits++;
 			tlb_array_touch(&t->clock, a, e);
 			if (hit_level)

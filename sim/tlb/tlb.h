@@ -150,13 +150,17 @@ enum tlb_flush_kind {
 
 extern const char *const tlb_flush_kind_name[TLB_NR_FLUSH_KINDS];
 
+
 struct tlb_level_stats {
 	uint64_t lookups, hits, misses, fills, evictions;
 };
 
 struct tlb_asid_stats {
 	uint64_t lookups, hits, misses;   /* whole-TLB lookups (a hit at any level) */
+	uint64_t l2_lookups, l2_hits;     /* the lookups that reached the L2 (L1 misses) */
 	uint64_t invalidated;             /* this ASID's entries removed by any flush */
+	uint64_t invalidated_collateral;  /* ... by flushes another ASID requested */
+	uint64_t invalidated_by_kind[TLB_NR_FLUSH_KINDS];
 };
 
 struct tlb_flush_stats {

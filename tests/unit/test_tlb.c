@@ -474,7 +474,7 @@ START_TEST(counters_registered)
 	struct counter_registry r;
 	counters_init(&r);
 	tlb_register_counters(&t, &r);
-	ck_assert_uint_eq(r.n, 3 * 5 + TLB_NR_FLUSH_KINDS * 3 + 1 + (4 + 1) * 4);
+	ck_assert_uint_eq(r.n, 3 * 5 + TLB_NR_FLUSH_KINDS * 3 + 1 + (4 + 1) * (7 + TLB_NR_FLUSH_KINDS));
 	ck_assert_ptr_eq(counter_find(&r, "tlb.l1d.hits")->value, &t.level[TLB_L1D].hits);
 	ck_assert_ptr_eq(counter_find(&r, "tlb.l1i.evictions")->value,
 			 &t.level[TLB_L1I].evictions);

@@ -146,9 +146,11 @@ struct ref_hit ref_lookup(struct ref_tlb *r, uint32_t asid, uint16_t pcid, uint6
 	r->level[l1].misses++;
 	if (r->a[TLB_A_L2].sets > 0) {
 		r->level[TLB_L2].lookups++;
+		asid_block(r, asid)->l2_lookups++;
 		e = find(r, TLB_L2, asid, pcid, va, &a);
 		if (e) {
 			r->level[TLB_L2].hits++;
+			asid_block(r, asid)->l2_hits++;
 			a->clock++;
 			e->stamp = a->clock;
 			asid_block(r, asid)->hits++;
@@ -222,11 +224,14 @@ unsigned ref_flush(struct ref_tlb *r, enum tlb_flush_kind kind, uint32_t asid, u
 			struct ref_slot *e = &a->slot[j];
 			if (!e->valid || !(everything || removes(kind, e, asid, pcid, va)))
 				continue;
-			if (e->asid == requester)
+			if (e->asid == requester) {
 				r->flush[kind].invalidated_own++;
-			else
+			} else {
 				r->flush[kind].invalidated_collateral++;
+				asid_block(r, e->asid)->invalidated_collateral++;
+			}
 			asid_block(r, e->asid)->invalidated++;
+			asid_block(r, e->asid)->invalidated_by_kind[kind]++;
 			e->valid = false;
 			removed++;
 		}
