@@ -151,7 +151,6 @@ void cpu_flush_fast_path(struct cpu *c)
 	if (++c->ftlb_epoch > FTLB_EPOCH_MASK) {
 		memset(c->ftlb, 0, sizeof c->ftlb);
 		c->ftlb_epoch = 1;
-	c->svm.gif = true;
 	}
 	c->code_page_la = ~0ull;
 }

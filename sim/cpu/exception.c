@@ -153,19 +153,25 @@ static void deliver(struct cpu *c, int vector, bool push_error, uint32_t error,
 	c->cycles += c->params->v[PARAM_TIMING_EXCEPTION];
 }
 
+/* EXITINTINFO (APM vol. 2 §15.7.2): an exit that interrupts the delivery of an event
+ * reports that event (vector, type 3 exception / 0 interrupt, error code). */
+static void note_interrupted_event(struct cpu *c)
+{
+	struct svm_state *s = &c->svm;
+	if (c->delivering < 0 || s->exit_intinfo)
+		return;
+	int v = c->delivering;
+	bool exc = v < 32;
+	s->exit_intinfo = (uint64_t)v | ((uint64_t)(exc ? 3 : 0) << 8) | (1ull << 31);
+	if (exc && has_error_code(v))
+		s->exit_intinfo |= (1ull << 11) | ((uint64_t)c->first_fault_error << 32);
+}
+
 /* An exit found inside an instruction or an event delivery (intercept, NPF). */
 static void raise_vmexit(struct cpu *c)
 {
 	struct svm_state *s = &c->svm;
-	if (c->delivering >= 0 && !s->exit_intinfo) {
-		/* EXITINTINFO: the event whose delivery the exit interrupted (vector, type 3
-		 * exception / 0 interrupt, error code) */
-		int v = c->delivering;
-		bool exc = v < 32;
-		s->exit_intinfo = (uint64_t)v | ((uint64_t)(exc ? 3 : 0) << 8) | (1ull << 31);
-		if (exc && has_error_code(v))
-			s->exit_intinfo |= (1ull << 11) | ((uint64_t)c->first_fault_error << 32);
-	}
+	note_interrupted_event(c);
 	c->delivering = -1;
 	svm_vmexit(c, s->exit_code, s->exit_info1, s->exit_info2);
 }
@@ -205,6 +211,7 @@ void exception_raise(struct cpu *c, int vector, uint32_t error_code)
 		c->cr2 = c->pf_addr;
 	if (svm_exception_intercepted(c, vector)) {
 		/* EXITINFO1 the error code, EXITINFO2 the #PF address */
+		note_interrupted_event(c);
 		c->delivering = -1;
 		svm_vmexit(c, SVM_EXIT_EXCP + (uint64_t)vector, has_error_code(vector) ? error_code : 0,
 			   vector == EXC_PF ? c->pf_addr : 0);

@@ -25,6 +25,10 @@ static void set_cpl(struct cpu *c, unsigned cpl)
 
 void h_int3(struct cpu *c, const struct insn *i)
 {
+	/* #BP is an exception: a guest's INT3 exits when the bitmap says so, with RIP at
+	 * the INT3 and NRIP after it (APM vol. 2 §15.12) */
+	if (svm_exception_intercepted(c, EXC_BP))
+		svm_exit_insn(c, SVM_EXIT_EXCP + EXC_BP, 0, 0);
 	exception_deliver_trap(c, EXC_BP, true);
 	c->rip_next = c->rip;
 }

@@ -122,7 +122,7 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 	if (svm_msr_read(c, msr, v, &ok))
 		return ok;
 	switch (msr) {
-	case MSR_TSC: *v = c->cycles; return true;
+	case MSR_TSC: *v = c->cycles + (c->svm.guest ? c->svm.tsc_offset : 0); return true;
 	case MSR_PAT: *v = c->pat; return true;
 	case MSR_EFER: *v = c->efer; return true;
 	case MSR_STAR: *v = c->star; return true;

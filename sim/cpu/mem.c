@@ -139,10 +139,12 @@ static uint64_t translate_as(struct cpu *c, uint64_t la, enum mmu_access acc, bo
 		}
 		enum tlb_page_size size = r.page_size == (1ull << 30) ? TLB_1G
 					  : r.page_size == (1ull << 21) ? TLB_2M : TLB_4K;
+		enum tlb_page_size span = r.guest_page_size == (1ull << 30) ? TLB_1G
+					  : r.guest_page_size == (1ull << 21) ? TLB_2M : TLB_4K;
 		uint64_t base = r.pa & ~(r.page_size - 1);
 		struct tlb_entry n = {
 			.vpn = la >> TLB_PAGE_SHIFT, .pa = base, .host = phys_page_ptr(c->pm, base),
-			.asid = c->asid, .pcid = pcid, .size = (uint8_t)size,
+			.asid = c->asid, .pcid = pcid, .size = (uint8_t)size, .span = (uint8_t)span,
 			.flags = (uint8_t)((r.writable ? TLB_W : 0) | (r.user ? TLB_U : 0) |
 					   (r.nx ? TLB_NX : 0) | (r.dirty ? TLB_D : 0) |
 					   (r.global && (c->cr4 & CR4_PGE) ? TLB_G : 0)),

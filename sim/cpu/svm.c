@@ -174,8 +174,8 @@ static const char *exit_name(uint64_t code, char *buf, size_t len)
 
 int svm_describe_exit(uint64_t code, uint64_t info1, uint64_t info2, char *out, size_t len)
 {
-	char name[32], detail[160] = "";
-	exit_name(code, name, sizeof name);
+	char buf[32], detail[160] = "";
+	const char *name = exit_name(code, buf, sizeof buf); /* a fixed name, or formatted in buf */
 	if (code < 0x20) {
 		if (info1 >> 63)
 			snprintf(detail, sizeof detail, "MOV with GPR %u", (unsigned)(info1 & 15));
@@ -206,6 +206,33 @@ int svm_describe_exit(uint64_t code, uint64_t info1, uint64_t info2, char *out, 
 
 /* ---- #VMEXIT ---- */
 
+const char *const svm_exit_class_name[SVM_EXIT_CLASSES] = {
+	[SVM_XC_CR] = "cr", [SVM_XC_EXCEPTION] = "exception", [SVM_XC_INTR] = "intr",
+	[SVM_XC_CPUID] = "cpuid", [SVM_XC_HLT] = "hlt", [SVM_XC_INVLPG] = "invlpg",
+	[SVM_XC_IOIO] = "ioio", [SVM_XC_MSR] = "msr", [SVM_XC_SHUTDOWN] = "shutdown",
+	[SVM_XC_VMMCALL] = "vmmcall", [SVM_XC_NPF] = "npf", [SVM_XC_OTHER] = "other",
+};
+
+static unsigned exit_class(uint64_t code)
+{
+	if (code < 0x20)
+		return SVM_XC_CR;
+	if (code >= 0x40 && code < 0x60)
+		return SVM_XC_EXCEPTION;
+	switch (code) {
+	case SVM_EXIT_INTR: return SVM_XC_INTR;
+	case SVM_EXIT_CPUID: return SVM_XC_CPUID;
+	case SVM_EXIT_HLT: return SVM_XC_HLT;
+	case SVM_EXIT_INVLPG: case SVM_EXIT_INVLPGA: return SVM_XC_INVLPG;
+	case SVM_EXIT_IOIO: return SVM_XC_IOIO;
+	case SVM_EXIT_MSR: return SVM_XC_MSR;
+	case SVM_EXIT_SHUTDOWN: return SVM_XC_SHUTDOWN;
+	case SVM_EXIT_VMMCALL: return SVM_XC_VMMCALL;
+	case SVM_EXIT_NPF: return SVM_XC_NPF;
+	default: return SVM_XC_OTHER;
+	}
+}
+
 void svm_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t info2)
 {
 	struct svm_state *s = &c->svm;
@@ -224,6 +251,9 @@ void svm_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t info2)
 		s->hypercall_input[s->asid] = c->gpr[RCX];
 		s->hypercall_pending[s->asid] = true;
 	}
+	if (code == SVM_EXIT_VMMCALL && c->on_hypercall)
+		c->on_hypercall(c->on_hypercall_ctx, s->asid, c->gpr[RCX]);
+	c->ctx_exits[cpu_ctx_slot(s->asid)][exit_class(code)]++;
 
 	/* the guest's state into its VMCB */
 	seg_wr(c, vmcb, VSEG_ES, &c->seg[SEG_ES]);
@@ -264,6 +294,8 @@ void svm_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t info2)
 	s->gif = false;
 	tlbctl_vm_transition(c);
 	cpu_switch_context(c, 0);
+	c->last_exit_asid = s->asid;
+	c->host_since_exit_cycles = c->cycles;
 	c->seg[SEG_ES] = flat(seg_rd(c, h, VSEG_ES));
 	c->seg[SEG_CS] = flat(seg_rd(c, h, VSEG_CS));
 	c->seg[SEG_SS] = flat(seg_rd(c, h, VSEG_SS));
@@ -460,6 +492,9 @@ void h_vmrun(struct cpu *c, const struct insn *i)
 			 (unsigned)((rax >> 32) & 0xfff));
 	}
 
+	if (c->last_exit_asid) /* the host's work since that guest's exit was on its behalf */
+		c->ctx_host_cycles[cpu_ctx_slot(c->last_exit_asid)] += c->cycles - c->host_since_exit_cycles;
+	c->last_exit_asid = 0;
 	cpu_switch_context(c, s->asid);
 	tlbctl_vm_transition(c);
 	switch (rd(c, vmcb + VMCB_TLB_CONTROL, 1)) {

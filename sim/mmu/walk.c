@@ -122,6 +122,7 @@ bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 		leaf = updated[level];
 
 	r->page_size = page_size;
+	r->guest_page_size = page_size;
 	r->pa = hpa;
 	r->writable = rw;
 	r->user = us;
@@ -134,7 +135,9 @@ bool mmu_walk(struct physmem *pm, const struct walk_req *req, uint64_t la,
 			r->page_size = fin.page_size;
 		r->writable = r->writable && fin.writable;
 		r->nx = r->nx || fin.nx;
-		r->dirty = r->dirty && fin.dirty;
+		/* a write must walk (and fault) when the nested page is read-only, whatever
+		 * CR0.WP lets the guest do with its own read-only pages */
+		r->dirty = r->dirty && fin.dirty && fin.writable;
 	}
 	return true;
 }

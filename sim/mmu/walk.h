@@ -56,6 +56,7 @@ struct walk_req {
 struct walk_result {
 	uint64_t pa;         /* (host-)physical address of the byte asked for */
 	uint64_t page_size;  /* 4 KiB, 2 MiB or 1 GiB: the smaller of guest and nested page */
+	uint64_t guest_page_size; /* the page the guest's own tables map (INVLPG's unit) */
 	bool writable, user, nx, global, dirty;
 	uint32_t pf_error;   /* on a guest (#PF) failure: the #PF error code */
 	unsigned nrefs;      /* page-table reads made in the guest dimension */

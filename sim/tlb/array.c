@@ -179,6 +179,7 @@ struct tlb_entry *tlb_array_insert(struct tlb_array *a, const struct tlb_entry *
 	slot->gen = gen;
 	keys[slot - set] = want;
 	a->nr_used++;
+	a->nr_spanning += slot->span > slot->size;
 	if (a->index)
 		tlb_index_add(a, (uint32_t)(slot - a->slot));
 	a->nr_valid[n->size]++;

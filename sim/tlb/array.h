@@ -79,6 +79,7 @@ static inline void tlb_array_remove(struct tlb_array *a, struct tlb_entry *e)
 		tlb_index_del(a, i);
 	a->nr_valid[e->size]--;
 	a->nr_used--;
+	a->nr_spanning -= e->span > e->size;
 	a->key[i] = 0;
 	e->flags = 0;
 	e->gen++;

@@ -35,7 +35,8 @@ static bool in_scope(const struct flush_scope *f, const struct tlb_entry *e)
 		return false;
 	if (f->one_pcid && e->pcid != f->pcid)
 		return false;
-	return !f->one_page || e->vpn == tlb_page_vpn(f->va, e->size);
+	return !f->one_page ||
+	       tlb_page_vpn(f->va, e->span) == tlb_page_vpn(tlb_entry_va(e), e->span);
 }
 
 struct flush_tally {
@@ -59,13 +60,14 @@ static void remove_entry(struct flush_tally *y, struct tlb_array *a, struct tlb_
 	tlb_array_remove(a, e);
 }
 
-/* A page flush looks only in the sets that can hold va (one per page size); every other
- * flush walks every slot. */
+/* A page flush looks only in the sets that can hold va (one per page size), unless some
+ * entry is a piece of a larger page (its pieces live in other sets); every other flush
+ * walks every slot. */
 static void flush_array(struct flush_tally *y, struct tlb_array *a, const struct flush_scope *f)
 {
 	if (!a->sets)
 		return;
-	if (f->one_page && !f->all) {
+	if (f->one_page && !f->all && !a->nr_spanning) {
 		for (int s = 0; s < TLB_NR_SIZES; s++) {
 			if (!a->nr_valid[s])
 				continue;

@@ -133,6 +133,8 @@ const struct tlb_entry *tlb_fill(struct tlb *t, const struct tlb_entry *e, enum 
 	n.vpn = tlb_page_vpn(tlb_entry_va(e), n.size);
 	n.pa &= ~low;
 	n.pcid &= TLB_PCID_MASK;
+	if (n.span < n.size || n.span >= TLB_NR_SIZES)
+		n.span = n.size;
 	n.flags = (uint8_t)((n.flags & TLB_PERM_FLAGS) | TLB_VALID);
 	/* L2 first, then the L1: the order random replacement draws in (docs/tlb.md). */
 	level_fill(t, TLB_L2, &n);

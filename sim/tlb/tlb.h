@@ -49,6 +49,9 @@ struct tlb_entry {
 	uint32_t asid;       /* 0 = host */
 	uint16_t pcid;       /* 12 bits */
 	uint8_t size;        /* enum tlb_page_size */
+	uint8_t span;        /* the page a page flush treats it as part of (>= size): under
+			      * nested paging, a guest 2 MiB page backed by 4 KiB host pages is
+			      * cached in 4 KiB pieces that INVLPG must remove together */
 	uint8_t flags;       /* TLB_* above */
 };
 
@@ -131,6 +134,7 @@ struct tlb_array {
 					    * 0 = empty), so a lookup does not scan every way */
 	uint32_t index_mask;
 	uint32_t nr_used;                  /* valid slots (all sizes) */
+	uint32_t nr_spanning;              /* valid slots whose span exceeds their size */
 	uint64_t *stamp;                   /* per slot: its last use (tlb.clock), for LRU */
 	uint32_t sets, ways;               /* sets = 0: the array is absent */
 	uint32_t nr_valid[TLB_NR_SIZES];   /* lookups skip page sizes with no entry */

@@ -154,6 +154,23 @@ START_TEST(flush_page_every_pcid_and_globals)
 }
 END_TEST
 
+/* Under nested paging a guest 2 MiB page backed by 4 KiB host pages is cached in 4 KiB
+ * pieces, each spanning the guest page: INVLPG of any address in it removes them all. */
+START_TEST(flush_page_removes_every_piece_of_a_spanning_page)
+{
+	for (uint64_t off = 0; off < 3 * 0x1000; off += 0x1000) {
+		struct tlb_entry e = mk(3, 0, 0x800000 + off, TLB_4K, 0);
+		e.span = TLB_2M;
+		ck_assert_ptr_nonnull(tlb_fill(&t, &e, TLB_DATA));
+	}
+	fill(3, 0, 0xa00000, TLB_4K, 0); /* the next 2 MiB page: untouched */
+	ck_assert(hits(3, 0, 0x801000) && hits(3, 0, 0xa00000));
+	ck_assert_uint_eq(tlb_flush_page(&t, 3, 0x9ff000, 3), 6); /* 3 pieces, L1D and L2 */
+	ck_assert(!hits(3, 0, 0x800000) && !hits(3, 0, 0x801000) && !hits(3, 0, 0x802000));
+	ck_assert(hits(3, 0, 0xa00000));
+}
+END_TEST
+
 START_TEST(flush_page_pcid_spares_globals)
 {
 	ck_assert_uint_eq(tlb_flush_page_pcid(&t, 1, 0, 0x1fff, 1), 2);
@@ -518,6 +535,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("flush");
 	tcase_add_checked_fixture(tc, setup_six, teardown);
 	tcase_add_test(tc, flush_full_counts_collateral);
+	tcase_add_test(tc, flush_page_removes_every_piece_of_a_spanning_page);
 	tcase_add_test(tc, flush_asid_scoped);
 	tcase_add_test(tc, flush_asid_nonglobal_keeps_globals);
 	tcase_add_test(tc, flush_pcid_one_context);

@@ -174,6 +174,7 @@ void ref_fill(struct ref_tlb *r, const struct tlb_entry *e, enum tlb_kind kind)
 		.pcid = e->pcid & 0xFFF,
 		.global = (e->flags & TLB_G) != 0,
 		.size = e->size,
+		.span = e->span > e->size && e->span < TLB_NR_SIZES ? e->span : e->size,
 		.va = (e->vpn << 12) & ~(size_bytes(e->size) - 1),
 		.pa = e->pa & ~(size_bytes(e->size) - 1),
 		.host = e->host,
@@ -187,7 +188,8 @@ void ref_fill(struct ref_tlb *r, const struct tlb_entry *e, enum tlb_kind kind)
 static bool removes(enum tlb_flush_kind kind, const struct ref_slot *e, uint32_t asid,
 		    uint16_t pcid, uint64_t va)
 {
-	bool on_page = va >= e->va && va - e->va < size_bytes(e->size);
+	uint64_t span = size_bytes(e->span);
+	bool on_page = (va & ~(span - 1)) == (e->va & ~(span - 1));
 	switch (kind) {
 	case TLB_FLUSH_FULL:
 	case TLB_FLUSH_VM_TRANSITION:

@@ -14,6 +14,7 @@ struct ref_slot {
 	uint16_t pcid;
 	bool global;
 	int size;           /* enum tlb_page_size */
+	int span;           /* the page a page flush treats it as part of (>= size) */
 	uint64_t va;        /* first byte of the page */
 	uint64_t pa;
 	uint8_t *host;
