@@ -9,6 +9,9 @@
  *   "child:NAME"    each child's ELF image (one module per distinct image)
  * hv.elf's command line holds its own options (docs/platform.md), e.g.
  *   "slice=100000 flush=asid".
+ * Added: "root=" must come last; everything after it, spaces included, is the root's
+ * command line: "flush=precise stats root=workers=2 verbose" gives the root
+ * "workers=2 verbose".
  *
  * hv keeps its own image and memory (host-physical [0, HV_RESERVED_BYTES)) out of every
  * partition's nested tables. The root's guest-physical RAM is [0, RAM - reserved),
@@ -25,6 +28,8 @@
 #define HV_BOOT_MODULE_ROOT "root"
 #define HV_BOOT_MODULE_CHILDREN "children"
 #define HV_BOOT_MODULE_CHILD_PREFIX "child:"
+
+#define HV_BOOT_ROOT_CMDLINE_OPTION "root=" /* added: the rest of hv's command line */
 
 #define HV_ROOT_PARTITION_ID 1ull
 #define HV_RESERVED_BYTES (32ull << 20) /* hv's image and its own pool */

@@ -10,9 +10,15 @@
 /* message types (bit 31 set: the hypervisor's own) */
 #define HVMSG_NONE 0x00000000u
 #define HVMSG_UNMAPPED_GPA 0x80000000u
+/* added: a GPA the child's map has, touched in a way its map flags do not allow (TLFS
+ * HvMessageTypeGpaIntercept); payload struct hv_x64_memory_intercept_message */
+#define HVMSG_GPA_INTERCEPT 0x80000001u
 #define HVMSG_X64_IO_PORT_INTERCEPT 0x80010000u
 #define HVMSG_X64_MSR_INTERCEPT 0x80010001u
 #define HVMSG_X64_CPUID_INTERCEPT 0x80010002u
+/* added: an exception the parent intercepted with HvCallInstallIntercept (type 3);
+ * payload struct hv_x64_exception_intercept_message */
+#define HVMSG_X64_EXCEPTION_INTERCEPT 0x80010003u
 /* hvsim's own: a child partition stopped (triple fault, garbage, a fatal NPF); the
  * payload is struct hv_partition_halt_message */
 #define HVMSG_HVSIM_PARTITION_HALTED 0x80020000u
@@ -91,10 +97,27 @@ struct hv_x64_memory_intercept_message {   /* HVMSG_UNMAPPED_GPA */
 	uint8_t instruction_bytes[16];
 };
 
+/* added: an exception the parent intercepted (TLFS HV_X64_EXCEPTION_INTERCEPT_MESSAGE,
+ * trimmed). The exception is not delivered to the child: the parent decides what
+ * happens (fix the state and clear HvRegisterInterceptSuspend, or delete the child). */
+#define HV_EXCEPTION_INFO_ERROR_CODE_VALID 0x01
+struct hv_x64_exception_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint16_t exception_vector;
+	uint8_t exception_info;          /* HV_EXCEPTION_INFO_* */
+	uint8_t instruction_byte_count;
+	uint32_t error_code;
+	uint64_t exception_parameter;    /* #PF: the faulting address (CR2), else 0 */
+	uint64_t reserved;
+	uint8_t instruction_bytes[16];
+};
+
 /* Why hv stopped a child partition (HVMSG_HVSIM_PARTITION_HALTED) */
 #define HV_HALT_TRIPLE_FAULT 1
 #define HV_HALT_UNHANDLED_NPF 2  /* a GPA outside the partition's map, no intercept */
 #define HV_HALT_INVALID_STATE 3  /* VMRUN refused the VP's state (EXITCODE -1) */
+#define HV_HALT_INTERRUPTS_OFF 4 /* added: HLT with RFLAGS.IF clear: nothing can wake it */
+#define HV_HALT_UNEXPECTED_EXIT 5 /* added: an exit hv has no handler for */
 struct hv_partition_halt_message {
 	uint32_t vp_index;
 	uint32_t reason;          /* HV_HALT_* */

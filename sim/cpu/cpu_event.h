@@ -40,13 +40,14 @@ struct cpu_event {
 			bool walked;        /* a miss, or a hit the permissions refused */
 			bool fault;         /* the walk failed: #PF or a nested page fault */
 			uint64_t pa;        /* the translation used (page base); not on a fault */
-			uint8_t size, flags;/* enum tlb_page_size; TLB_W|U|NX|D|G */
+			uint8_t size, span; /* enum tlb_page_size; the entry's span (tlb.h) */
+			uint8_t flags;      /* TLB_W|U|NX|D|G */
 		} ref;
 		struct {
 			uint64_t va, pa;    /* page bases */
 			uint16_t pcid;
 			uint8_t tlb_kind;   /* enum tlb_kind */
-			uint8_t size, flags;
+			uint8_t size, span, flags;
 		} fill;
 		struct {
 			uint8_t kind;       /* enum tlb_flush_kind */

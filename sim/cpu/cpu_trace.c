@@ -4,6 +4,12 @@
 #include "cpu.h"
 #include "cpu_event.h"
 
+/* tools/hvtrace tlb-replay refills its model from REF events, so every field of an entry
+ * that the model acts on (vpn, pa, asid, pcid, size, span, flags) must be in them. */
+_Static_assert(sizeof(struct tlb_entry) == 40,
+	       "struct tlb_entry changed: does the trace need the new field? "
+	       "(cpu_event.h, sim/machine/trace_event.c, docs/trace-format.md)");
+
 static inline bool wanted(const struct cpu *c, enum cpu_event_kind k)
 {
 	return c->tracer && (c->tracer->mask & CEV_BIT(k));
@@ -31,6 +37,7 @@ void cpu_trace_ref(struct cpu *c, uint64_t la, unsigned access, bool user,
 	if (e) {
 		ev.ref.pa = e->pa;
 		ev.ref.size = e->size;
+		ev.ref.span = e->span;
 		ev.ref.flags = e->flags & TLB_PERM_FLAGS;
 	}
 	c->tracer->emit(c->tracer->ctx, c, &ev);
@@ -46,6 +53,7 @@ void cpu_trace_fill(struct cpu *c, uint64_t la, unsigned access, const struct tl
 	ev.fill.pcid = e->pcid;
 	ev.fill.tlb_kind = access == MMU_EXEC ? TLB_FETCH : TLB_DATA;
 	ev.fill.size = e->size;
+	ev.fill.span = e->span;
 	ev.fill.flags = e->flags & TLB_PERM_FLAGS;
 	(void)la;
 	c->tracer->emit(c->tracer->ctx, c, &ev);

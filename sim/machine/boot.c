@@ -90,19 +90,22 @@ static bool place_modules(struct machine *m, const struct boot_module *mods, uns
 				 mods[i].name, BOOT_MODULE_NAME_LEN - 1);
 			return false;
 		}
-		slot[i].fd = open(mods[i].path, O_RDONLY | O_CLOEXEC);
-		if (slot[i].fd < 0) {
+		if (mods[i].bytes) {
+			/* from memory (a recording): nothing to open */
+			slot[i].size = mods[i].size;
+		} else if ((slot[i].fd = open(mods[i].path, O_RDONLY | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen, "%s: cannot open module: %s", mods[i].path,
 				 strerror(errno));
 			return false;
 		}
 		struct stat st;
-		if (fstat(slot[i].fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (!mods[i].bytes && (fstat(slot[i].fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 			snprintf(err, errlen, "%s: module is not a regular file", mods[i].path);
 			return false;
 		}
 		slot[i].pa = pa;
-		slot[i].size = (uint64_t)st.st_size;
+		if (!mods[i].bytes)
+			slot[i].size = (uint64_t)st.st_size;
 		if (!phys_in_ram(&m->pm, pa, slot[i].size)) {
 			snprintf(err, errlen, "%s: module %s (%" PRIu64 " bytes) at 0x%" PRIx64
 				 " does not fit in RAM (%s); raise --mem", mods[i].path,
@@ -120,6 +123,10 @@ static bool copy_module(struct machine *m, const struct boot_module *mod,
 {
 	static uint8_t buf[64 * 1024];
 	uint64_t done = 0;
+	if (mod->bytes) {
+		phys_write_bytes(&m->pm, s->pa, mod->bytes, s->size);
+		return true;
+	}
 	while (done < s->size) {
 		size_t want = s->size - done < sizeof buf ? (size_t)(s->size - done) : sizeof buf;
 		ssize_t r = read(s->fd, buf, want);
@@ -232,7 +239,11 @@ bool machine_boot(struct machine *m, const struct boot_module *mods, unsigned nr
 			 nr_mods, (int)BOOT_MODULES_MAX);
 		return false;
 	}
-	if (!elf_load(&m->pm, m->cfg.image_path, &m->image, err, errlen))
+	bool loaded = m->cfg.image_bytes
+		? elf_load_bytes(&m->pm, m->cfg.image_path, m->cfg.image_bytes,
+				 m->cfg.image_size, &m->image, err, errlen)
+		: elf_load(&m->pm, m->cfg.image_path, &m->image, err, errlen);
+	if (!loaded)
 		return false;
 	if (!load_modules(m, mods, nr_mods, err, errlen))
 		return false;

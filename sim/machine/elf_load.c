@@ -238,3 +238,24 @@ bool elf_load(struct physmem *pm, const char *path, struct elf_image *img, char 
 	free(f.bytes);
 	return ok;
 }
+
+/* The image's bytes come from memory (a recording's copy, sim/machine/record.c): checked
+ * and loaded exactly as a file's; name stands for the path in messages. */
+bool elf_load_bytes(struct physmem *pm, const char *name, const uint8_t *bytes, size_t size,
+		    struct elf_image *img, char *err, size_t errlen)
+{
+	struct elf_file f = { .path = name, .size = size, .err = err, .errlen = errlen };
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(err, errlen, "libelf is out of date (%s)", elf_errmsg(-1));
+		return false;
+	}
+	f.bytes = malloc(size ? size : 1); /* libelf gets a private copy, as from read_file */
+	if (!f.bytes)
+		return fail(&f, "out of host memory reading %zu bytes", size);
+	memcpy(f.bytes, bytes, size);
+	bool ok = load(&f, pm, img);
+	if (f.elf)
+		elf_end(f.elf);
+	free(f.bytes);
+	return ok;
+}

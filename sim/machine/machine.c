@@ -246,6 +246,7 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 
 	/* Counters in a fixed order, so every dump lists them the same way. */
 	cpu_register_counters(&m->cpu, &m->counters);
+	hvcalls_attach(&m->hvcalls, &m->cpu, &m->counters);
 	register_machine_counters(m);
 
 	uart16550_init(&m->uart, cfg->console);
@@ -326,6 +327,8 @@ const char *machine_stop_name(enum cpu_stop stop)
 		return "cycle-limit";
 	case STOP_CHECK_FAILED:
 		return "check-failed";
+	case STOP_WATCH:
+		return "replay-diverged";
 	default:
 		return "none";
 	}

@@ -15,6 +15,7 @@
 #include "../base/counters.h"
 #include "../base/params.h"
 #include "../cpu/cpu.h"
+#include "hvcalls.h"
 #include "../mmu/phys.h"
 
 #define KiB ((uint64_t)1 << 10)
@@ -92,6 +93,10 @@ struct msr_dev {
 struct machine_config {
 	uint64_t mem_bytes;
 	const char *image_path;
+	/* the image's bytes when they come from memory (a recording: sim/machine/record.h);
+	 * NULL: read image_path. image_path then only names the image in messages. */
+	const uint8_t *image_bytes;
+	size_t image_size;
 	const char *cmdline;     /* never NULL: "" when none was given */
 	uint64_t max_insns;      /* 0 = no limit */
 	uint64_t max_cycles;     /* 0 = no limit */
@@ -109,6 +114,8 @@ struct machine_config {
 struct boot_module {
 	const char *name;        /* at most BOOT_MODULE_NAME_LEN - 1 bytes */
 	const char *path;
+	const uint8_t *bytes;    /* non-NULL: the module's contents (a recording's copy) */
+	uint64_t size;           /* ... and their length; path then only names it */
 };
 
 /* What the ELF loader found */
@@ -132,6 +139,7 @@ struct machine {
 	struct uart16550 uart;
 	struct debug_exit debug_exit;
 	struct x2apic apic;
+	struct hvcall_stats hvcalls;
 
 	struct elf_image image;
 
@@ -171,6 +179,9 @@ const char *machine_size_str(uint64_t bytes, char *buf, size_t len);
  * On error nothing has been written and err holds "PATH: what; what to do". */
 bool elf_load(struct physmem *pm, const char *path, struct elf_image *img, char *err,
 	      size_t errlen);
+/* The same for an image already in memory; name stands for the path in messages. */
+bool elf_load_bytes(struct physmem *pm, const char *name, const uint8_t *bytes, size_t size,
+		    struct elf_image *img, char *err, size_t errlen);
 
 /* boot.c: loads the image and the modules and puts the machine in the boot protocol's
  * entry state. */

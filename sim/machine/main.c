@@ -11,8 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/machine/boot_cmd.h"
 #include "sim/machine/hvsim_version.h"
+#include "sim/machine/compare.h"
+#include "sim/machine/demo.h"
 #include "sim/machine/machine.h"
+#include "sim/machine/record.h"
 
 enum {
 	EXIT_USAGE = 2,
@@ -36,6 +40,14 @@ static int usage_error(const char *fmt, ...)
 static void print_usage(FILE *f)
 {
 	fputs("usage: hvsim run [options] IMAGE.elf   run a bare-machine image (DESIGN.md boot protocol)\n"
+	      "       hvsim boot [options] [--hv IMAGE] [--root IMAGE] [--hv-args STR]\n"
+	      "                  --child IMAGE[,name=NAME][,args=STR] ...\n"
+	      "                                       boot the hypervisor, the root partition and\n"
+	      "                                       child partitions (docs/platform.md)\n"
+	      "       hvsim demo [--out DIR]          the flush experiment: four platform\n"
+	      "                                       configurations side by side (--help)\n"
+	      "       hvsim compare A.json B.json     two runs' counters side by side (--help)\n"
+	      "       hvsim replay [options] FILE     re-run a recording and check it (--help)\n"
 	      "       hvsim params                    list the simulation parameters\n"
 	      "       hvsim --version\n"
 	      "\n"
@@ -54,8 +66,23 @@ static void print_usage(FILE *f)
 	      "                         first stale translation (slow; exit status 3)\n"
 	      "  --log VIEW,...         teaching views on stderr, one line per event: exits\n"
 	      "                         (#VMEXIT), flushes (TLB flushes), hypercalls\n"
+	      "  --module NAME=PATH     hand the image a boot module (repeatable; run only): for\n"
+	      "                         hv.elf, root=, children=, child:NAME= (hv/abi/hvboot.h)\n"
+	      RECORD_USAGE
 	      "  -q, --quiet            no informational lines from hvsim (the console still prints)\n"
 	      "  -h, --help             this text\n"
+	      "\n"
+	      "boot options (and every run option; --mem defaults to 512M):\n"
+	      "  --child IMAGE[,name=NAME][,args=STR]\n"
+	      "                         a child partition (repeatable): its ELF image, its name\n"
+	      "                         (default: the image's file name; a repeated name gets -2,\n"
+	      "                         -3, ...) and its command line (args= takes the rest)\n"
+	      "  --hv IMAGE             the hypervisor (default: hv/hv.elf beside hvsim)\n"
+	      "  --root IMAGE           the root partition (default: partitions/root/root.elf)\n"
+	      "  --hv-args STR          hv.elf's command line (--cmdline means the same);\n"
+	      "                         'root=...' at its end is the root's (root=child_mem=32)\n"
+	      "A child's console lines appear as '[NAME] text'; the run ends when every child has\n"
+	      "ended, with status 0 if every child exited 0, else 1.\n"
 	      "\n"
 	      "The guest's console (UART 0x3F8) is stdout. Exit status: the byte the guest wrote\n"
 	      "to port 0xF4; 2 bad usage or input; 3 the guest machine crashed (triple fault,\n"
@@ -154,6 +181,11 @@ struct run_options {
 	const char *stats_path;
 	enum stats_format stats_format;
 	bool quiet;
+	struct record_options rec; /* --record, --trace (record.h) */
+	struct boot_cmd *boot;   /* hvsim boot: its options and modules; NULL for run */
+	struct boot_module modules[BOOT_MODULES_MAX]; /* run --module NAME=PATH */
+	char module_names[BOOT_MODULES_MAX][BOOT_MODULE_NAME_LEN];
+	unsigned nr_modules;
 };
 
 enum {
@@ -168,6 +200,7 @@ enum {
 	OPT_TLB,
 	OPT_CHECK_TLB,
 	OPT_LOG,
+	OPT_MODULE,
 };
 
 static const struct option run_long_options[] = {
@@ -182,6 +215,8 @@ static const struct option run_long_options[] = {
 	{ "tlb", required_argument, NULL, OPT_TLB },
 	{ "check-tlb", no_argument, NULL, OPT_CHECK_TLB },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	RECORD_LONG_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -228,8 +263,16 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	char buf[128];
 	int ch;
+	/* hvsim boot takes run's options and its own (boot_cmd.h) */
+	struct option options[sizeof run_long_options / sizeof run_long_options[0] + 8];
+	size_t nr_options = 0;
+	for (const struct option *p = run_long_options; p->name; p++)
+		options[nr_options++] = *p;
+	for (const struct option *p = boot_cmd_long_options; o->boot && p->name; p++)
+		options[nr_options++] = *p;
+	options[nr_options] = (struct option){ NULL, 0, NULL, 0 };
 	opterr = 0; /* every message is ours: one line, "hvsim: " first */
-	while ((ch = getopt_long(argc, argv, ":hq", run_long_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hq", options, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case OPT_MEM:
@@ -284,6 +327,43 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 				rc = usage_error("--log: %s", err);
 			break;
 		}
+		case OPT_MODULE: {
+			size_t n = strcspn(optarg, "=");
+			if (o->boot)
+				rc = usage_error("--module is run's; boot builds its modules from --root "
+						 "and --child");
+			else if (n == 0 || !optarg[n] || !optarg[n + 1])
+				rc = usage_error("--module '%s': want NAME=PATH", optarg);
+			else if (n >= BOOT_MODULE_NAME_LEN)
+				rc = usage_error("--module '%s': the name is longer than %d bytes", optarg,
+						 BOOT_MODULE_NAME_LEN - 1);
+			else if (o->nr_modules == BOOT_MODULES_MAX)
+				rc = usage_error("more than %d --module options; the boot info holds no "
+						 "more", (int)BOOT_MODULES_MAX);
+			else {
+				char *name = o->module_names[o->nr_modules];
+				memcpy(name, optarg, n);
+				name[n] = '\0';
+				o->modules[o->nr_modules++] = (struct boot_module){ .name = name,
+										    .path = optarg + n + 1 };
+			}
+			break;
+		}
+		case BOOT_OPT_HV:
+		case BOOT_OPT_ROOT:
+		case BOOT_OPT_HV_ARGS:
+		case BOOT_OPT_CHILD: {
+			char err[MACHINE_ERR_LEN];
+			if (!boot_cmd_option(o->boot, ch, optarg, err, sizeof err))
+				rc = usage_error("%s", err);
+			break;
+		}
+		case OPT_RECORD:
+		case OPT_RECORD_INTERVAL:
+		case OPT_TRACE:
+		case OPT_TRACE_EVENTS:
+			rc = record_option(&o->rec, ch, optarg);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -302,7 +382,15 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		if (rc)
 			return rc;
 	}
+	int rc = record_options_check(&o->rec);
+	if (rc)
+		return rc;
 	int nr_images = argc - optind;
+	if (o->boot && nr_images > 0)
+		return usage_error("boot takes no IMAGE ('%s'); give each child with --child IMAGE",
+				   argv[optind]);
+	if (o->boot)
+		return -1;
 	if (nr_images == 0)
 		return usage_error("run needs an IMAGE.elf; try 'hvsim run --help'");
 	if (nr_images > 1)
@@ -329,11 +417,14 @@ static void report_stop(const struct machine *m)
 			c->insns_retired, option);
 }
 
-static int cmd_run(int argc, char **argv)
+/* hvsim run, and hvsim boot (boot != NULL): the same machine and run, with hv.elf as
+ * the image and boot's modules. */
+static int cmd_run(int argc, char **argv, struct boot_cmd *boot)
 {
 	struct run_options o = {
+		.boot = boot,
 		.cfg = {
-			.mem_bytes = MACHINE_MEM_DEFAULT,
+			.mem_bytes = boot ? BOOT_CMD_MEM_DEFAULT : MACHINE_MEM_DEFAULT,
 			.cmdline = "",
 			.console = stdout,
 			.trace_out = stderr,
@@ -347,6 +438,8 @@ static int cmd_run(int argc, char **argv)
 		return rc;
 
 	char err[MACHINE_ERR_LEN];
+	if (boot && !boot_cmd_prepare(boot, &o.cfg, err, sizeof err))
+		return usage_error("%s", err);
 	if (o.stats_path && !stats_check_path(o.stats_path, err, sizeof err))
 		return usage_error("%s", err);
 
@@ -357,12 +450,23 @@ static int cmd_run(int argc, char **argv)
 	if (o.cfg.trace_insns)
 		setvbuf(stderr, NULL, _IOLBF, CONSOLE_BUFFER_BYTES);
 
+	/* the image's boot modules: boot's, or run's --module options */
+	struct boot_module *mods = boot ? boot->mods : o.modules;
+	unsigned nr_mods = boot ? boot->nr_mods : o.nr_modules;
+	struct capture *cap = NULL;
+	if (!capture_prepare(&cap, &o.rec, &o.cfg, mods, nr_mods, err, sizeof err)) {
+		capture_free(cap);
+		return usage_error("%s", err);
+	}
 	struct machine *m = calloc(1, sizeof *m);
-	if (!m)
+	if (!m) {
+		capture_free(cap);
 		return usage_error("out of host memory creating the machine");
+	}
 	int status;
 	if (!machine_init(m, &o.cfg, err, sizeof err) ||
-	    !machine_boot(m, NULL, 0, err, sizeof err)) {
+	    !machine_boot(m, mods, nr_mods, err, sizeof err) ||
+	    (cap && !capture_start(cap, m, boot ? "boot" : "run", err, sizeof err))) {
 		status = usage_error("%s", err);
 		goto out;
 	}
@@ -384,7 +488,10 @@ static int cmd_run(int argc, char **argv)
 
 	if (o.stats_path && !stats_write(m, o.stats_path, o.stats_format, err, sizeof err))
 		status = usage_error("%s", err);
+	if (cap && !capture_finish(cap, m, err, sizeof err))
+		status = usage_error("%s", err);
 out:
+	capture_free(cap); /* before the machine: it detaches from it */
 	machine_free(m);
 	free(m);
 	return status;
@@ -404,9 +511,24 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, NULL);
+	if (strcmp(cmd, "boot") == 0) {
+		struct boot_cmd *boot = calloc(1, sizeof *boot);
+		if (!boot)
+			return usage_error("out of host memory");
+		int status = cmd_run(argc - 1, argv + 1, boot);
+		boot_cmd_free(boot);
+		free(boot);
+		return status;
+	}
 	if (strcmp(cmd, "params") == 0)
 		return cmd_params(argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "demo") == 0)
+		return cmd_demo(argc - 1, argv + 1);
+	if (strcmp(cmd, "compare") == 0)
+		return cmd_compare(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s' (options follow the command: hvsim run "
 				   "[options] IMAGE.elf); try 'hvsim --help'", cmd);

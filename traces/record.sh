@@ -1,0 +1,22 @@
+#!/bin/sh
+# Records the golden recordings again from a build's images (traces/README.md):
+#   traces/record.sh [BUILD_DIR]        (default: build)
+# After a change that is meant to alter a run, re-record with the embedded images instead:
+#   build/hvsim replay --update traces/NAME.hvrec
+set -eu
+build=${1:-build}
+here=$(dirname "$0")
+hvsim="$build/hvsim"
+bare="$build/partitions/bare"
+mp="procs=4 pages=64 slices=200 timer=20000"
+
+record() {
+	out="$here/$1.hvrec"
+	shift
+	"$hvsim" run -q --record "$out" --record-interval 100000 "$@" >/dev/null
+	"$hvsim" replay "$out"
+}
+
+record bare-bench_cpu-O2 --cmdline "iters=20" "$bare/bare-bench_cpu-O2.elf"
+record mpkernel-pcid-off --cmdline "$mp pcid=off" "$bare/mpkernel.elf"
+record mpkernel-pcid-on --cmdline "$mp pcid=on" "$bare/mpkernel.elf"
