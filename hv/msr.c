@@ -99,8 +99,10 @@ static bool hypercall_write(struct partition *p, uint64_t v)
 	if (p->guest_os_id == 0)
 		v &= ~HV_HYPERCALL_ENABLE;
 	overlay_remove(p);
-	if ((v & HV_HYPERCALL_ENABLE) && !overlay_install(p, v & ~(HV_PAGE - 1)))
+	if ((v & HV_HYPERCALL_ENABLE) && !overlay_install(p, v & ~(HV_PAGE - 1))) {
+		p->hypercall_msr &= ~HV_HYPERCALL_ENABLE; /* the old page is gone too */
 		return false;
+	}
 	p->hypercall_msr = v;
 	return true;
 }

@@ -165,11 +165,12 @@ static void unshare_visit(void *arg, uint64_t gpa, uint64_t entry)
 
 void partition_delete(struct partition *p)
 {
+	/* its messages waiting in the parent's queues live in its VP pages: first */
+	if (p->parent)
+		synic_drop_from(p->parent, p);
 	for (unsigned i = 0; i < HV_MAX_VPS; i++)
 		if (p->vp[i])
 			vp_destroy(p->vp[i]);
-	if (p->parent)
-		synic_drop_from(p->parent, p);
 	if (p->map.top_hpa)
 		gpamap_destroy(&p->map, unshare_visit, 0);
 	if (p->msgq)
