@@ -327,13 +327,19 @@ def check_hv_flushes(a, r, c, err, out, asid, problems):
         cr_allowed = r["switches"] + 1 if a.policy == "full" else 0
         if cr > cr_allowed or invlpg:
             problems.append(f"{cr} CR and {invlpg} INVLPG exits: hypercall flushes expected")
-        calls = [(0x0002, "HvCallFlushVirtualAddressSpace", r["space_calls"])]
+        calls = [(0x0002, "HvCallFlushVirtualAddressSpace", "flush_virtual_address_space",
+                  r["space_calls"])]
         if workload == "unmap":
-            calls.append((0x0003, "HvCallFlushVirtualAddressList", r["list_calls"]))
-        for code, name, n in calls:
-            n_counted = c.get(f"hypercall.asid.{asid}.{name}")
-            if n_counted is not None and n_counted < n:
-                problems.append(f"hypercall.asid.{asid}.{name} = {n_counted}, the kernel made {n}")
+            calls.append((0x0003, "HvCallFlushVirtualAddressList", "flush_virtual_address_list",
+                          r["list_calls"]))
+        for code, name, key, n in calls:
+            # The simulator's per-ASID hypercall counter (by its snake_case or TLFS name)
+            names = [f"hypercall.asid.{asid}.{key}", f"hypercall.asid.{asid}.{name}"]
+            found = [k for k in names if k in c]
+            if not found:
+                problems.append(f"no counter {names[0]} in --stats")
+            elif c[found[0]] < n:
+                problems.append(f"{found[0]} = {c[found[0]]}, the kernel made {n} calls")
             logged, named = hypercall_log(err, asid, code, name)
             if len(logged) < n or n == 0:
                 problems.append(f"{len(logged)} --log hypercalls lines for {name}, the kernel "

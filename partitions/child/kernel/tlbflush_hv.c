@@ -133,11 +133,11 @@ void switch_address_space(struct aspace *prev, struct aspace *next)
         load_cr3(next, 0);
         if (hv_flush_space(victim, SPACE_FLAGS)) {
             stats.switch_hypercall++;
+            lib_stats.switches_noflush++;
         } else {
             load_cr3(next, 1);
             stats.switch_cr3_flush++;
         }
-        lib_stats.switches_noflush++;
     } else {
         load_cr3(next, 1);
         stats.switch_cr3_flush++;

@@ -36,11 +36,15 @@ static uint64_t next_random(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* 1 .. maxrange pages: a power of two 1 .. 512 first, then uniform below it. */
+/* 1 .. maxrange pages, log-uniform: a power of two from 1 to the first one not below
+   maxrange (512 for the default: ten of them), then uniform up to it. */
 static uint64_t range_pages(uint64_t *state, uint64_t maxrange)
 {
+    unsigned powers = 1;
+    while ((1ull << (powers - 1)) < maxrange)
+        powers++;
     uint64_t r = next_random(state);
-    uint64_t span = 1ull << (r % 10);
+    uint64_t span = 1ull << (r % powers);
     if (span > maxrange)
         span = maxrange;
     return 1 + (r >> 32) % span;
