@@ -491,8 +491,9 @@ int cmd_demo(int argc, char **argv)
 			}
 		}
 	}
-	printf("The flush experiment: root + flusher (%s) + bystander (%s)%s\n", children[0].args,
-	       children[1].args, quick ? " -- quick mode" : "");
+	printf("The flush experiment: root + flusher (%s) + bystander (%s)%s\n",
+	       quick ? children[0].args_quick : children[0].args,
+	       quick ? children[1].args_quick : children[1].args, quick ? " -- quick mode" : "");
 	for (unsigned c = 0; c < NR_CONFIGS; c++)
 		printf("  %-9s %s\n", configs[c].name, configs[c].what);
 	printf("(work units per million cycles are shown x1000)\n\n");

@@ -11,7 +11,8 @@ import tempfile
 bench, build = sys.argv[1], sys.argv[2]
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "bench.json")
-    p = subprocess.run([sys.executable, bench, "--quick", "--no-build", "--build", build, "--json", out],
+    p = subprocess.run([sys.executable, bench, "--quick", "--no-build", "--no-qemu", "--build", build,
+                        "--json", out],
                        capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"tools/bench failed ({p.returncode}):\n{p.stdout}{p.stderr}")
