@@ -42,13 +42,7 @@ deps)
 demo)
 	install_deps
 	build build
-	bare=build/partitions/bare
-	for prog in digest interp; do
-		echo "== hvsim run $bare/bare-$prog-O2.elf"
-		build/hvsim run "$bare/bare-$prog-O2.elf"
-	done
-	echo "== the CPU benchmark"
-	exec tools/bench --no-build --runs 1
+	exec build/hvsim demo
 	;;
 test)
 	install_deps
