@@ -5,6 +5,7 @@
  * the "children" and "child:*" boot modules above the image, builds the GDT, the
  * identity map and the boot info in the root's first MiB, and sets VP 0 to the entry
  * state. The root runs virtualized, like Hyper-V's: only its I/O ports are its own. */
+#include "elf64.h"
 #include "bootinfo.h"
 #include "hv.h"
 #include "kprintf.h"
@@ -44,23 +45,7 @@ static void root_write64(uint64_t gpa, uint64_t v)
 
 /* ---- the root's ELF image (System V gABI "Program Loading") ---- */
 
-struct elf64_ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
 
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
 
 /* Loads every PT_LOAD segment at its p_paddr in the root's RAM, zero-filled past
  * p_filesz; returns the entry point and, in *end, one past the highest byte loaded. */

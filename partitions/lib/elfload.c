@@ -1,28 +1,11 @@
 /* A minimal ELF64 loader (System V gABI, "Program Loading"; x86-64 psABI). */
+#include "elf64.h"
 #include "elfload.h"
 #include "kstring.h"
 #include "palloc.h"
 #include "vm.h"
 
-struct elf64_ehdr {
-    unsigned char ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
 
-struct elf64_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
-#define PF_X 1
-#define PF_W 2
 
 static int in_user_half(uint64_t va, uint64_t len)
 {

@@ -1,4 +1,5 @@
 /* Loading a child's image and building its entry state (childboot.h). */
+#include "elf64.h"
 #include "childboot.h"
 #include "kprintf.h"
 #include "kstring.h"
@@ -70,25 +71,7 @@ static const char *size_str(uint64_t bytes, char *buf, size_t len)
 
 /* ---- the ELF image (System V gABI "ELF Header", "Program Header") ---- */
 
-struct elf64_ehdr {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
 
-struct elf64_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ELFCLASS64 2
-#define ELFDATA2LSB 1
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
 
 /* Program header i, copied out (the module need not be aligned for it). */
 static struct elf64_phdr phdr(const uint8_t *image, const struct elf64_ehdr *eh, unsigned i)

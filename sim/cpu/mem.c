@@ -171,19 +171,42 @@ uint64_t mem_translate(struct cpu *c, uint64_t la, enum mmu_access acc)
 	return translate(c, la, acc);
 }
 
-uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum mmu_access acc)
+typedef uint64_t (*translate_fn)(struct cpu *c, uint64_t la, enum mmu_access acc);
+
+/* An access of 1..8 bytes through translator xl. One that crosses a page translates both
+ * halves before touching either, so a fault on the second changes nothing. */
+static uint64_t read_split(struct cpu *c, uint64_t la, unsigned size, enum mmu_access acc,
+			   translate_fn xl)
 {
-	c->ftlb_misses++;
 	uint64_t off = la & (PAGE_SIZE - 1);
 	if (off + size <= PAGE_SIZE)
-		return phys_read(c->pm, translate(c, la, acc), size);
-	/* crossing a page: both halves must translate before either is read */
+		return phys_read(c->pm, xl(c, la, acc), size);
 	unsigned first = (unsigned)(PAGE_SIZE - off);
-	uint64_t pa0 = translate(c, la, acc);
-	uint64_t pa1 = translate(c, la + first, acc);
+	uint64_t pa0 = xl(c, la, acc);
+	uint64_t pa1 = xl(c, la + first, acc);
 	uint64_t lo = phys_read(c->pm, pa0, first);
 	uint64_t hi = phys_read(c->pm, pa1, size - first);
 	return lo | hi << (8 * first);
+}
+
+static void write_split(struct cpu *c, uint64_t la, unsigned size, uint64_t v, translate_fn xl)
+{
+	uint64_t off = la & (PAGE_SIZE - 1);
+	if (off + size <= PAGE_SIZE) {
+		phys_write(c->pm, xl(c, la, MMU_WRITE), size, v);
+		return;
+	}
+	unsigned first = (unsigned)(PAGE_SIZE - off);
+	uint64_t pa0 = xl(c, la, MMU_WRITE);
+	uint64_t pa1 = xl(c, la + first, MMU_WRITE);
+	phys_write(c->pm, pa0, first, v);
+	phys_write(c->pm, pa1, size - first, v >> (8 * first));
+}
+
+uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size, enum mmu_access acc)
+{
+	c->ftlb_misses++;
+	return read_split(c, la, size, acc, translate);
 }
 
 void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
@@ -202,15 +225,7 @@ void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 		return;
 	}
 	c->ftlb_misses++;
-	if (off + size <= PAGE_SIZE) {
-		phys_write(c->pm, translate(c, la, MMU_WRITE), size, v);
-		return;
-	}
-	unsigned first = (unsigned)(PAGE_SIZE - off);
-	uint64_t pa0 = translate(c, la, MMU_WRITE);
-	uint64_t pa1 = translate(c, la + first, MMU_WRITE);
-	phys_write(c->pm, pa0, first, v);
-	phys_write(c->pm, pa1, size - first, v >> (8 * first));
+	write_split(c, la, size, v, translate);
 }
 
 void mem_probe_write(struct cpu *c, uint64_t la, unsigned size)
@@ -232,27 +247,12 @@ static uint64_t translate_sys(struct cpu *c, uint64_t la, enum mmu_access acc)
 
 uint64_t mem_read_sys(struct cpu *c, uint64_t la, unsigned size)
 {
-	uint64_t off = la & (PAGE_SIZE - 1);
-	if (off + size <= PAGE_SIZE)
-		return phys_read(c->pm, translate_sys(c, la, MMU_READ), size);
-	unsigned first = (unsigned)(PAGE_SIZE - off);
-	uint64_t pa0 = translate_sys(c, la, MMU_READ);
-	uint64_t pa1 = translate_sys(c, la + first, MMU_READ);
-	return phys_read(c->pm, pa0, first) | phys_read(c->pm, pa1, size - first) << (8 * first);
+	return read_split(c, la, size, MMU_READ, translate_sys);
 }
 
 void mem_write_sys(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
-	uint64_t off = la & (PAGE_SIZE - 1);
-	if (off + size <= PAGE_SIZE) {
-		phys_write(c->pm, translate_sys(c, la, MMU_WRITE), size, v);
-		return;
-	}
-	unsigned first = (unsigned)(PAGE_SIZE - off);
-	uint64_t pa0 = translate_sys(c, la, MMU_WRITE);
-	uint64_t pa1 = translate_sys(c, la + first, MMU_WRITE);
-	phys_write(c->pm, pa0, first, v);
-	phys_write(c->pm, pa1, size - first, v >> (8 * first));
+	write_split(c, la, size, v, translate_sys);
 }
 
 void mem_probe_write_sys(struct cpu *c, uint64_t la, unsigned size)

@@ -8,6 +8,7 @@
  *
  * Command line (hv's root=...): flush=POLICY, budget=N (what hv was given, to check
  * CPUID and continuations), seed=N (the fuzzers'). */
+#include "elf64.h"
 #include "apic.h"
 #include "bootinfo.h"
 #include "cmdline.h"
@@ -247,18 +248,6 @@ static void check_dispatcher(void)
 /* ---- children ---- */
 
 /* A region of root RAM for a child: its image, its boot tables, its boot info */
-struct elf64_ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
 
 /* Lays the child's RAM out as the bare loader would (shared/DESIGN.md "Boot protocol"):
  * segments at their p_paddr, GDT, identity map with 2 MiB pages, boot info, cmdline.
@@ -270,7 +259,7 @@ static uint64_t lay_out_child(uint8_t *ram, const struct boot_module *image, con
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		const struct elf64_phdr *ph =
 			(const void *)(uintptr_t)(image->paddr + eh->phoff + i * sizeof *ph);
-		if (ph->type != 1)
+		if (ph->type != PT_LOAD)
 			continue;
 		if (ph->paddr + ph->memsz > CHILD_RAM)
 			return 0;
