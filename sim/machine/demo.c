@@ -125,12 +125,13 @@ static const char *partition_name(unsigned p)
 /* ---- running one configuration: `hvsim boot` as a child process ---- */
 
 static int run_config(const char *self, const char *dir, const struct demo_config *cfg,
-		      bool quick, pid_t *pid_out)
+		      bool quick, bool record, pid_t *pid_out)
 {
-	char stats[PATH_MAX], console[PATH_MAX], hv_args[256], image[PATH_MAX + 64];
+	char stats[PATH_MAX], console[PATH_MAX], rec[PATH_MAX], hv_args[256], image[PATH_MAX + 64];
 	char child_spec[NR_CHILDREN][PATH_MAX + 640];
 	snprintf(stats, sizeof stats, "%s/%s.stats.json", dir, cfg->name);
 	snprintf(console, sizeof console, "%s/%s.console.txt", dir, cfg->name);
+	snprintf(rec, sizeof rec, "%s/%s.hvrec", dir, cfg->name);
 	snprintf(hv_args, sizeof hv_args, "flush=%s verbose", cfg->flush);
 	char exe_dir[PATH_MAX];
 	snprintf(exe_dir, sizeof exe_dir, "%s", self);
@@ -148,6 +149,10 @@ static int run_config(const char *self, const char *dir, const struct demo_confi
 	if (cfg->tlb) {
 		argv[n++] = "--tlb";
 		argv[n++] = cfg->tlb;
+	}
+	if (record) { /* a recording per configuration: hvsim replay DIR/NAME.hvrec */
+		argv[n++] = "--record";
+		argv[n++] = rec;
 	}
 	argv[n++] = "--hv-args";
 	argv[n++] = hv_args;
@@ -375,7 +380,8 @@ static void print_usage(FILE *f)
 	      "  --out DIR   where demo.csv, demo.json and each run's stats and console go\n"
 	      "              (default: demo-out)\n"
 	      "  --jobs N    runs at once (default 2)\n"
-	      "  --quick     shorter workloads (a few seconds; for tests)\n", f);
+	      "  --quick     shorter workloads (a few seconds; for tests)\n"
+	      "  --record    also record each run: DIR/NAME.hvrec, for hvsim replay\n", f);
 }
 
 int cmd_demo(int argc, char **argv)
@@ -384,12 +390,13 @@ int cmd_demo(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "record", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *dir = "demo-out";
 	unsigned jobs = 2;
-	bool quick = false;
+	bool quick = false, record = false;
 	int ch;
 	optind = 1;
 	opterr = 0;
@@ -407,6 +414,7 @@ int cmd_demo(int argc, char **argv)
 			break;
 		}
 		case 'q': quick = true; break;
+		case 'r': record = true; break;
 		case 'h': print_usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "hvsim: demo: %s needs a value\n", argv[optind - 1]);
@@ -441,7 +449,7 @@ int cmd_demo(int argc, char **argv)
 		(unsigned)NR_CONFIGS, jobs, dir);
 	while (finished < NR_CONFIGS) {
 		while (started < NR_CONFIGS && started - finished < jobs) {
-			int rc = run_config(self, dir, &configs[started], quick, &pid[started]);
+			int rc = run_config(self, dir, &configs[started], quick, record, &pid[started]);
 			if (rc) {
 				fprintf(stderr, "hvsim: demo: cannot start %s: %s\n", self, strerror(rc));
 				return EXIT_USAGE;
