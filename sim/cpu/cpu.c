@@ -31,6 +31,7 @@ bool cpu_init(struct cpu *c, struct physmem *pm, const struct cpu_bus *bus,
 	c->cost[CLS_DIV] = (uint16_t)params->v[PARAM_TIMING_INSN_DIV];
 	c->cost[CLS_SERIAL] = (uint16_t)params->v[PARAM_TIMING_INSN_SERIALIZING];
 	c->rflags = FL_FIXED1;
+	c->lf.size = 8; /* flag getters compute a sign bit from it even when op is LF_NONE */
 	c->delivering = -1;
 	c->code_page_la = ~0ull;
 	c->ftlb_epoch = 1;
@@ -208,13 +209,11 @@ static struct insn *decode_at(struct cpu *c, uint64_t pa, const uint8_t *p)
 		st = decode_buf(buf, 15, i);
 		crosses = true;
 	}
-	if (st == DEC_TOOLONG)
-		cpu_fault(c, EXC_GP, 0);
 	if (st != DEC_OK) {
-		if (!crosses)
-			i->pa = ~0ull;
+		/* decode_buf may have half-filled the slot: it must not match this address */
+		i->pa = ~0ull;
 		memcpy(c->scratch.bytes, buf, 15);
-		cpu_fault(c, EXC_UD, 0);
+		cpu_fault(c, st == DEC_TOOLONG ? EXC_GP : EXC_UD, 0);
 	}
 	i->cost_cycles = c->cost[insn_table[i->row].cls];
 	i->exec = exec_specialize(i);

@@ -328,6 +328,7 @@ struct cpu {
 	int raise_vector;
 	uint32_t raise_error;
 	int delivering;          /* vector whose delivery is in progress, or -1 */
+	bool delivering_interrupt; /* ... and it is an interrupt, not an exception */
 	int first_fault;         /* the exception that started the current chain */
 	uint32_t first_fault_error;
 	bool step_once;          /* cpu_step: stop after one instruction or event */
@@ -399,9 +400,9 @@ void cpu_set_rflags(struct cpu *c, uint64_t v);
 /* Raises an exception from inside an instruction: never returns. */
 _Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code);
 
-/* HLT: sleeps until the next interrupt (time jumps ahead). False when nothing can ever
- * wake the CPU. */
-bool cpu_halt(struct cpu *c);
+/* HLT: sleeps until the next interrupt, one device event at a time (exception.c). */
+enum halt_result { HALT_WOKEN, HALT_ASLEEP, HALT_FOREVER };
+enum halt_result cpu_halt(struct cpu *c);
 
 /* Prints the instruction about to retire (--trace-insns): disasm.c */
 void cpu_trace_insn(struct cpu *c, const struct insn *i);

@@ -41,8 +41,11 @@ static uint64_t sys_read(struct cpu *c, uint64_t la, unsigned size)
 /* The instruction bytes at RIP, read without faulting, for the report. */
 static void peek_code(struct cpu *c, char *out, size_t len)
 {
+	struct walk_req nreq = { .cr3 = c->svm.ncr3, .user = true, .no_ad = true,
+				 .nxe = (c->svm.host_efer & EFER_NXE) != 0, .access = MMU_READ };
 	struct walk_req req = { .cr3 = c->cr3, .wp = true, .nxe = (c->efer & EFER_NXE) != 0,
-				.access = MMU_READ };
+				.no_ad = true, .access = MMU_READ,
+				.nested = c->svm.guest && c->svm.np ? &nreq : NULL };
 	size_t n = 0;
 	out[0] = 0;
 	for (unsigned k = 0; k < 8 && n + 4 < len; k++) {
@@ -87,6 +90,8 @@ static void deliver(struct cpu *c, int vector, bool push_error, uint32_t error,
 		cpu_fault(c, EXC_NP, idt_err);
 	uint16_t sel = (uint16_t)(lo >> 16);
 	uint64_t target = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | (hi << 32);
+	if (!mmu_canonical(target)) /* SDM vol. 3 §6.14.1: a non-canonical gate offset is #GP */
+		cpu_fault(c, EXC_GP, ext);
 
 	/* the target code segment: a present 64-bit code segment in the GDT */
 	if ((sel & ~3u) == 0 || (sel & 4) || (uint64_t)(sel | 7) > c->gdtr.limit)
@@ -183,6 +188,12 @@ void exception_raise(struct cpu *c, int vector, uint32_t error_code)
 		return;
 	}
 	int raised = vector, prev = c->delivering;
+	/* a fault while delivering an interrupt (INT n, an external or injected one) is
+	 * handled serially: only exceptions are contributory or page faults (SDM vol. 3
+	 * §6.15 Table 6-4) */
+	if (prev >= 0 && c->delivering_interrupt)
+		prev = -1;
+	c->delivering_interrupt = false;
 	if (prev >= 0) {
 		bool prev_pf = prev == EXC_PF, prev_df = prev == EXC_DF;
 		bool serious = contributory(vector) || vector == EXC_PF;
@@ -217,26 +228,34 @@ void exception_raise(struct cpu *c, int vector, uint32_t error_code)
 			   vector == EXC_PF ? c->pf_addr : 0);
 		return;
 	}
+	/* an event being injected when this fault came is not reported any more: the
+	 * guest handles the fault itself */
+	c->svm.exit_intinfo = 0;
 	c->delivering = vector;
 	deliver(c, vector, has_error_code(vector), error_code, c->rip, false);
 	c->delivering = -1;
 }
 
-void exception_inject(struct cpu *c, int vector, bool has_error, uint32_t error, bool software)
+void exception_inject(struct cpu *c, int vector, bool has_error, uint32_t error, bool software,
+		      bool interrupt)
 {
 	c->delivering = vector;
+	c->delivering_interrupt = interrupt;
 	c->first_fault = vector;
 	c->first_fault_error = error;
 	deliver(c, vector, has_error, error, c->rip, software);
 	c->delivering = -1;
+	c->delivering_interrupt = false;
 }
 
 void exception_deliver_trap(struct cpu *c, int vector, bool software)
 {
 	c->delivering = vector;
+	c->delivering_interrupt = vector != EXC_BP; /* INT n is an interrupt; INT3 is #BP */
 	c->first_fault = vector;
 	deliver(c, vector, false, 0, c->rip_next, software);
 	c->delivering = -1;
+	c->delivering_interrupt = false;
 }
 
 /* Between instructions (SDM vol. 3 §6.9 priorities, simplified to what hvsim models):
@@ -267,16 +286,20 @@ bool cpu_poll_events(struct cpu *c)
 	c->delivering = v;
 	c->first_fault = v;
 	c->first_fault_error = 0;
+	c->delivering_interrupt = true;
 	deliver(c, v, false, 0, c->rip, false);
 	c->delivering = -1;
+	c->delivering_interrupt = false;
 	cpu_kick(c); /* another one may be pending */
 	return false;
 }
 
-/* HLT: time jumps to the next device event (no busy loop on the host) until an
- * interrupt can be taken. False when nothing can ever wake the CPU: interrupts are off,
- * or no device has an event scheduled. */
-bool cpu_halt(struct cpu *c)
+/* HLT: time jumps to the next device event (no busy loop on the host). Returns
+ * HALT_WOKEN when an interrupt can be taken, HALT_ASLEEP after one event that woke
+ * nothing (the run loop gets control back, so limits and watches still work), and
+ * HALT_FOREVER when nothing can ever wake the CPU: interrupts are off, or no device
+ * has an event scheduled. */
+enum halt_result cpu_halt(struct cpu *c)
 {
 	/* In a guest with V_INTR_MASKING the host's IF decides whether a physical interrupt
 	 * wakes it (and exits); a pending virtual interrupt wakes it too. */
@@ -284,28 +307,25 @@ bool cpu_halt(struct cpu *c)
 							      : (c->rflags & FL_IF) != 0;
 	if (c->svm.guest && c->svm.v_irq && (c->rflags & FL_IF)) {
 		cpu_kick(c);
-		return true;
+		return HALT_WOKEN;
 	}
 	if (!phys_if || !c->svm.gif || !c->bus.next_event || !c->bus.intr_pending)
-		return false;
-	for (;;) {
-		if (c->bus.intr_pending(c->bus.ctx) >= 0) {
-			cpu_kick(c);
-			return true;
-		}
-		uint64_t ev = c->bus.next_event(c->bus.ctx);
-		if (ev == ~0ull)
-			return false;
-		if (c->max_cycles && ev > c->max_cycles)
-			ev = c->max_cycles; /* the limit ends the sleep; the run loop reports it */
-		if (ev > c->cycles) {
-			c->halted_cycles += ev - c->cycles;
-			c->cycles = ev;
-		}
-		if (c->max_cycles && c->cycles >= c->max_cycles) {
-			cpu_kick(c);
-			return true;
-		}
-		c->bus.run_events(c->bus.ctx, c->cycles);
+		return HALT_FOREVER;
+	if (c->bus.intr_pending(c->bus.ctx) >= 0) {
+		cpu_kick(c);
+		return HALT_WOKEN;
 	}
+	uint64_t ev = c->bus.next_event(c->bus.ctx);
+	if (ev == ~0ull)
+		return HALT_FOREVER;
+	if (c->max_cycles && ev > c->max_cycles)
+		ev = c->max_cycles; /* the limit ends the sleep; the run loop reports it */
+	if (ev > c->cycles) {
+		c->halted_cycles += ev - c->cycles;
+		c->cycles = ev;
+	}
+	if (!(c->max_cycles && c->cycles >= c->max_cycles))
+		c->bus.run_events(c->bus.ctx, c->cycles);
+	cpu_kick(c);
+	return c->bus.intr_pending(c->bus.ctx) >= 0 ? HALT_WOKEN : HALT_ASLEEP;
 }

@@ -12,7 +12,8 @@ void exception_raise(struct cpu *c, int vector, uint32_t error_code);
 /* Delivers a software interrupt or trap (INT n, INT3): RIP returns after it. */
 void exception_deliver_trap(struct cpu *c, int vector, bool software);
 /* Delivers an event SVM injects (EVENTINJ, V_IRQ) through the guest's IDT. */
-void exception_inject(struct cpu *c, int vector, bool has_error, uint32_t error, bool software);
+void exception_inject(struct cpu *c, int vector, bool has_error, uint32_t error, bool software,
+		      bool interrupt);
 /* "#PF", "#GP", ... */
 const char *exception_name(int vector);
 /* Between instructions: interrupt shadow, pending interrupts. True if the run stops. */

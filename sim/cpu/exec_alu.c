@@ -340,10 +340,13 @@ static void bit_test(struct cpu *c, const struct insn *i, enum bt_op op)
 	unsigned sz = i->size[0], bits = 8 * sz;
 	uint64_t off = op_read(c, i, 1), v, mask;
 	if (i->kind[0] == OPK_MEM && i->kind[1] == OPK_REG) {
+		/* the word is offset >> log2(bits), rounded down (an arithmetic shift), and the
+		 * address arithmetic wraps like the hardware's: nothing here can overflow */
 		int64_t soff = sign_extend(off, sz);
-		int64_t word = soff >= 0 ? soff / (int64_t)bits : (soff - (int64_t)bits + 1) / (int64_t)bits;
-		uint64_t la = ea_linear(c, i) + (uint64_t)(word * (int64_t)sz);
-		unsigned bit = (unsigned)(soff - word * (int64_t)bits);
+		unsigned log2_bits = bits == 8 ? 3 : bits == 16 ? 4 : bits == 32 ? 5 : 6;
+		int64_t word = soff >> log2_bits;
+		uint64_t la = ea_linear(c, i) + (uint64_t)word * sz;
+		unsigned bit = (unsigned)((uint64_t)soff & (bits - 1));
 		v = mem_read(c, la, sz);
 		mask = 1ull << bit;
 		if (op != BT_TEST) {

@@ -40,6 +40,19 @@ static void charge(struct cpu *c, uint64_t iterations)
 	c->cycles += iterations * c->params->v[PARAM_TIMING_STRING_ITER];
 }
 
+/* A REP instruction runs at most REP_CHUNK iterations at a time. Then, if RCX is not
+ * yet 0, it stays the next instruction (not retired) and the run loop looks at its
+ * limits, timers and interrupts before it goes on: as on hardware, a long REP is
+ * interruptible, and every register it has committed makes the restart exact. */
+#define REP_CHUNK 65536
+
+static void rep_pause(struct cpu *c, const struct insn *i)
+{
+	c->rip_next = c->rip;
+	c->insns_retired--;
+	c->cycles -= i->cost_cycles;
+}
+
 /* How many whole elements of size sz fit before la's page ends */
 static inline uint64_t room(uint64_t la, unsigned sz)
 {
@@ -118,7 +131,13 @@ static void bulk_rep(struct cpu *c, const struct insn *i, bool movs)
 	}
 	uint64_t done = 0;
 	while (sreg(c, RCX, i->asz) != 0) {
+		if (done >= REP_CHUNK) {
+			rep_pause(c, i);
+			break;
+		}
 		uint64_t left = sreg(c, RCX, i->asz);
+		if (left > REP_CHUNK)
+			left = REP_CHUNK;
 		uint64_t n = bulk(c, i, movs, left);
 		if (n == 0) {
 			movs ? movs_one(c, i) : stos_one(c, i);
@@ -140,6 +159,10 @@ void h_lods(struct cpu *c, const struct insn *i)
 	do {
 		if (i->rep && sreg(c, RCX, i->asz) == 0)
 			break;
+		if (done >= REP_CHUNK) {
+			rep_pause(c, i);
+			break;
+		}
 		reg_write(c, RAX, sz, mem_read(c, src_la(c, i), sz));
 		sreg_add(c, RSI, i->asz, step(c, sz));
 		if (i->rep)
@@ -158,6 +181,10 @@ static void compare_string(struct cpu *c, const struct insn *i, bool cmps)
 	for (;;) {
 		if (i->rep && sreg(c, RCX, i->asz) == 0)
 			break;
+		if (done >= REP_CHUNK) {
+			rep_pause(c, i);
+			break;
+		}
 		uint64_t a = cmps ? mem_read(c, src_la(c, i), sz) : reg_read(c, RAX, sz);
 		uint64_t b = mem_read(c, dst_la(c, i), sz);
 		flags_lazy(c, LF_SUB, sz, a, b, a - b, 0);

@@ -225,7 +225,16 @@ void h_hlt(struct cpu *c, const struct insn *i)
 {
 	if (svm_icpt1(c, SVM_I1_HLT))
 		svm_exit_insn(c, SVM_EXIT_HLT, 0, 0);
-	if (!cpu_halt(c)) {
+	enum halt_result h = cpu_halt(c);
+	if (h == HALT_ASLEEP) {
+		/* still asleep after a device event: HLT stays the next instruction, not
+		 * retired, and the run loop checks its limits before sleeping on */
+		c->rip_next = c->rip;
+		c->insns_retired--;
+		c->cycles -= i->cost_cycles;
+		return;
+	}
+	if (h == HALT_FOREVER) {
 		cpu_request_stop(c, STOP_HALTED, 0);
 		snprintf(c->stop_detail, sizeof c->stop_detail,
 			 "the CPU halted with %s at RIP 0x%llx after %llu instructions: nothing can wake it",

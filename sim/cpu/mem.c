@@ -48,9 +48,10 @@ static void check_tlb_hit(struct cpu *c, uint64_t la, enum mmu_access acc, bool 
 			  const struct tlb_entry *e)
 {
 	struct walk_req req, nreq;
-	struct walk_result r;
+	struct walk_result r = { 0 };
 	walk_req_for(c, &req, &nreq, acc, user);
 	req.no_ad = true;
+	nreq.no_ad = true;
 	bool ok = mmu_walk(c->pm, &req, la, &r);
 	uint64_t tlb_pa = e->pa + (la & (tlb_page_bytes((enum tlb_page_size)e->size) - 1));
 	if (ok && r.pa == tlb_pa)
@@ -58,6 +59,9 @@ static void check_tlb_hit(struct cpu *c, uint64_t la, enum mmu_access acc, bool 
 	char now[64];
 	if (ok)
 		snprintf(now, sizeof now, "PA 0x%llx", (unsigned long long)r.pa);
+	else if (r.npf)
+		snprintf(now, sizeof now, "a nested page fault at GPA 0x%llx",
+			 (unsigned long long)r.npf_gpa);
 	else
 		snprintf(now, sizeof now, "a #PF (error 0x%x)", r.pf_error);
 	snprintf(c->stop_detail, sizeof c->stop_detail,

@@ -444,7 +444,7 @@ static void inject_event(struct cpu *c, uint64_t vmcb)
 	bool has_error = (ev >> 11) & 1;
 	uint32_t error = (uint32_t)(ev >> 32);
 	c->svm.exit_intinfo = ev; /* reported again if the delivery exits */
-	exception_inject(c, vector, has_error, error, type == 4);
+	exception_inject(c, vector, has_error, error, type == 4, type != 3);
 	c->svm.exit_intinfo = 0;
 }
 
@@ -689,7 +689,7 @@ bool svm_poll_interrupts(struct cpu *c)
 	/* a virtual interrupt: V_IRQ, taken when the guest's IF allows it */
 	if (s->v_irq && (c->rflags & FL_IF) && !c->interrupt_shadow) {
 		s->v_irq = false;
-		exception_inject(c, s->v_intr_vector, false, 0, false);
+		exception_inject(c, s->v_intr_vector, false, 0, false, true);
 		return true;
 	}
 	return false;

@@ -42,7 +42,7 @@ void tlb_index_add(struct tlb_array *a, uint32_t way)
 	uint32_t h = index_home(a, a->key[way]);
 	while (a->index[h])
 		h = (h + 1) & a->index_mask;
-	a->index[h] = (uint16_t)(way + 1);
+	a->index[h] = way + 1;
 }
 
 void tlb_index_del(struct tlb_array *a, uint32_t way)

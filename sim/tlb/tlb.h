@@ -129,7 +129,7 @@ struct tlb_array {
 	struct tlb_entry *slot;            /* sets × ways, set-major */
 	uint64_t *key;                     /* per slot: its tag packed in 64 bits (array.h),
 					    * 0 when free: lookups scan these, not the slots */
-	uint16_t *index;                   /* fully associative arrays of more than
+	uint32_t *index;                   /* fully associative arrays of more than
 					    * TLB_INDEX_MIN_WAYS: a hash of the keys (way + 1,
 					    * 0 = empty), so a lookup does not scan every way */
 	uint32_t index_mask;
