@@ -83,6 +83,14 @@ static void program_timer(uint64_t deadline, uint64_t now)
 {
 	if (deadline == programmed)
 		return;
+	/* Stop the old countdown and take an expiry it raised since the top of the loop:
+	 * left pending, it would end the next entry before the guest's first instruction.
+	 * With a slice about as long as hv's own path from an exit to the next VMRUN
+	 * (slice=2000), that stale expiry fell inside the path at every entry and the
+	 * guest never ran again. After this, a pending timer interrupt is always the
+	 * current deadline's. */
+	wrmsr(X2APIC_TIMER_INITIAL, 0);
+	take_interrupts();
 	programmed = deadline;
 	if (deadline == ~0ull) {
 		wrmsr(X2APIC_TIMER_INITIAL, 0);
