@@ -39,7 +39,7 @@ void cpuid_query(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t 
 		break;
 	case 7:
 		if (subleaf == 0)
-			out[1] = 1u << 10; /* EBX: INVPCID */
+			out[1] = 1u << 10; /* EBX: INVPCID; no BMI1, yet F3 0F BC is TZCNT (insn.def) */
 		break;
 	case 0x80000000:
 		out[0] = MAX_EXT_LEAF;
