@@ -1,5 +1,5 @@
 /* The assembly half of the SVM host (svm_host.h): the VMRUN call that moves the
-   general registers VMRUN does not, and the guest's interrupt stubs.
+   general registers VMRUN does not, and the guest's interrupt entry routines.
 
    VMRUN saves and reloads only RAX and RSP of the general registers (APM vol. 2
    "VMRUN Instruction"; specs/svm.md): the others still hold the guest's values when
@@ -68,7 +68,7 @@ svm_vmrun_raw:
     ret
     .size svm_vmrun_raw, . - svm_vmrun_raw
 
-/* The guest's IDT targets: 256 stubs, 16 bytes apart, so vector v's is at
+/* The guest's IDT targets: 256 entry routines, 16 bytes apart, so vector v's is at
    svm_guest_vectors + 16 * v. Each makes the frame uniform (a 0 where the CPU pushes no
    error code; the vectors with one: SDM vol. 3 table 6-1) and pushes the vector; the
    common part reports to the host. */

@@ -233,7 +233,7 @@ static void inject(const char *what, uint64_t eventinj, uint64_t vector, uint64_
     check_u64(name, t.rflags & RFLAGS_IF, 0);
     ksnprintf(name, sizeof(name), "%s: EXITINTINFO (nothing interrupted)", what);
     check_u64(name, vcpu.vmcb->control.exitintinfo, 0);
-    svm_skip(&vcpu);                          /* into the stub's IRETQ */
+    svm_skip(&vcpu);                          /* into the entry routine's IRETQ */
     svm_run(&vcpu);
     ksnprintf(name, sizeof(name), "%s: the guest returns from it and goes on", what);
     check_true(name, vcpu.vmcb->control.exitcode == SVM_EXIT_VMMCALL &&

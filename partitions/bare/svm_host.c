@@ -24,7 +24,7 @@ uint16_t svm_guest_idt_limit;
 
 extern const char svm_guest_vectors[];
 
-/* A 64-bit interrupt gate (SDM vol. 3 §6.14.1) to vector v's stub, selector 0x08 (the
+/* A 64-bit interrupt gate (SDM vol. 3 §6.14.1) to vector v's entry routine, selector 0x08 (the
    host GDT's 64-bit code segment, which the guest shares), DPL 0, no IST. */
 static void guest_idt_init(void)
 {

@@ -287,7 +287,7 @@ uint64_t svm_alloc_pages(unsigned n);
 
 /* ---- the guest IDT (svm_asm.S) ---- */
 
-/* Every vector's stub pushes (error code or 0, vector) and executes VMMCALL with
+/* Every vector's entry routine pushes (error code or 0, vector) and executes VMMCALL with
    RAX = SVM_GUEST_TRAP; resuming the guest at NRIP returns from the event (IRETQ). */
 #define SVM_GUEST_TRAP 0x5356544Dull /* "MTVS" */
 
@@ -295,7 +295,7 @@ struct svm_guest_trap {
     uint64_t vector, error, rip, cs, rflags;
 };
 
-/* If the last exit is a guest IDT stub's report, fills *t from the guest stack and
+/* If the last exit is a guest IDT entry routine's report, fills *t from the guest stack and
    returns 1; else 0. */
 int svm_guest_trap(const struct svm_vcpu *v, struct svm_guest_trap *t);
 

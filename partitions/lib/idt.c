@@ -21,8 +21,8 @@ _Static_assert(sizeof(struct gate) == 16, "64-bit IDT gate");
 #define GATE_P 0x80
 #define GATE_DPL_SHIFT 5
 
-/* vectors.S: stubs for vectors 0..T_IRQ_LAST, then one for T_SPURIOUS */
-extern const uint64_t trap_stubs[T_IRQ_LAST + 2];
+/* vectors.S: entry routines for vectors 0..T_IRQ_LAST, then one for T_SPURIOUS */
+extern const uint64_t trap_entries[T_IRQ_LAST + 2];
 
 static struct gate idt[256] __attribute__((aligned(16)));
 
@@ -41,8 +41,8 @@ static void set_gate(unsigned vector, uint64_t handler)
 void idt_init(void)
 {
     for (unsigned v = 0; v <= T_IRQ_LAST; v++)
-        set_gate(v, trap_stubs[v]);
-    set_gate(T_SPURIOUS, trap_stubs[T_IRQ_LAST + 1]);
+        set_gate(v, trap_entries[v]);
+    set_gate(T_SPURIOUS, trap_entries[T_IRQ_LAST + 1]);
     idt_set_ist(T_DF, IST_DOUBLE_FAULT);
     idt_set_dpl(T_BP, 3);
 

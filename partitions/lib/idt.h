@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* Installs an interrupt gate to the entry stub of every vector that has one (0-47,
+/* Installs an interrupt gate to the entry routine of every vector that has one (0-47,
    255; trap.h), DPL 0, no IST, except: #DF on IST_DOUBLE_FAULT, and #BP with DPL 3 so
    that INT3 works in user code. Then LIDT. */
 void idt_init(void);

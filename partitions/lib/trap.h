@@ -1,7 +1,7 @@
-/* Traps: what the entry stubs (vectors.S) save, and the C dispatcher they call.
+/* Traps: what the entry routines (vectors.S) save, and the C dispatcher they call.
    Every exception, interrupt and system call arrives as a struct trap_frame on the
    kernel stack; a handler may change it (registers, RIP, RSP, RFLAGS) and the change
-   takes effect when the stub returns. */
+   takes effect when the entry routine returns. */
 #ifndef TRAP_H
 #define TRAP_H
 
@@ -24,7 +24,7 @@
 #define T_AC 17
 #define T_MC 18
 
-/* Interrupt vectors with an entry stub: T_IRQ_FIRST .. T_IRQ_LAST, and the APIC's
+/* Interrupt vectors with an entry routine: T_IRQ_FIRST .. T_IRQ_LAST, and the APIC's
    spurious vector. Vectors 0-31 are the architecture's (SDM vol. 3 §6.2). */
 #define T_IRQ_FIRST 32
 #define T_IRQ_LAST 47
@@ -59,7 +59,7 @@ typedef void (*trap_handler_t)(struct trap_frame *tf);
    trap and panics. Returns the previous handler. */
 trap_handler_t trap_register(unsigned vector, trap_handler_t fn);
 
-/* Called by the stubs with interrupts off (every gate is an interrupt gate). */
+/* Called by the entry routines with interrupts off (every gate is an interrupt gate). */
 void trap_dispatch(struct trap_frame *tf);
 
 /* Returns to the context in *tf through the common exit path (IRETQ; SWAPGS first when

@@ -32,7 +32,7 @@
 
 #define MAX_CHILDREN 32
 #define CHILD_MEM_DEFAULT_MIB 64
-/* The SynIC interrupt of SINT0: any vector with an entry stub (trap.h). */
+/* The SynIC interrupt of SINT0: any vector with an entry routine (trap.h). */
 #define ROOT_SINT0_VECTOR (T_IRQ_FIRST + 8)
 
 static struct child_spec specs[MAX_CHILDREN];

@@ -2,6 +2,7 @@
  * to A, for users' own experiments. Reads the files `hvsim run|boot --stats` writes
  * (stats.c). */
 #include "compare.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,16 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EXIT_USAGE 2
-
-static int usage_error(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "hvsim: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
 
 /* The "counters" object of a stats file, or NULL with *why set. */
 static struct json_object *load_counters(const char *path, struct json_object **root,
@@ -94,7 +85,7 @@ int cmd_compare(int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			if (nr_prefixes == 32)
-				return usage_error("compare: at most 32 --prefix options%s%s", "", "");
+				return cli_error("compare: at most 32 --prefix options");
 			prefixes[nr_prefixes++] = optarg;
 			break;
 		case 'c':
@@ -104,23 +95,23 @@ int cmd_compare(int argc, char **argv)
 			print_usage(stdout);
 			return 0;
 		case ':':
-			return usage_error("compare: %s needs a value%s", argv[optind - 1], "");
+			return cli_error("compare: %s needs a value", argv[optind - 1]);
 		default:
-			return usage_error("compare: unknown option '%s'%s; try 'hvsim compare --help'",
-					   argv[optind - 1], "");
+			return cli_error("compare: unknown option '%s'; try 'hvsim compare --help'",
+					 argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error("compare takes two stats files, A.json and B.json%s%s", "", "");
+		return cli_error("compare takes two stats files, A.json and B.json");
 	const char *pa = argv[optind], *pb = argv[optind + 1], *why = NULL;
 	struct json_object *ra, *rb;
 	struct json_object *a = load_counters(pa, &ra, &why);
 	if (!a)
-		return usage_error("%s: %s", pa, why);
+		return cli_error("%s: %s", pa, why);
 	struct json_object *b = load_counters(pb, &rb, &why);
 	if (!b) {
 		json_object_put(ra);
-		return usage_error("%s: %s", pb, why);
+		return cli_error("%s: %s", pb, why);
 	}
 
 	printf("%-52s %18s %18s %10s\n", "counter", "A", "B", "B/A");

@@ -7,6 +7,7 @@
  * runs measured; the CSV and JSON hold no host times, so two runs of the demo give
  * byte-identical files. */
 #include "demo.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,6 @@
 
 extern char **environ;
 
-#define EXIT_USAGE 2
 
 /* ---- the experiment ---- */
 

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +12,13 @@
 
 #include "sim/machine/boot_cmd.h"
 #include "sim/machine/hvsim_version.h"
+#include "sim/machine/cli.h"
 #include "sim/machine/compare.h"
 #include "sim/machine/demo.h"
 #include "sim/machine/machine.h"
 #include "sim/machine/record.h"
 
-enum {
-	EXIT_USAGE = 2,
-	EXIT_CRASH = 3,
-	EXIT_LIMIT = 4,
-};
-
 #define CONSOLE_BUFFER_BYTES (1 << 16)
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("hvsim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
 
 static void print_usage(FILE *f)
 {
@@ -113,11 +96,11 @@ static int parse_count(const char *opt, const char *s, uint64_t *out)
 {
 	const char *rest;
 	if (!parse_u64(s, out, &rest) && s[strspn(s, "0123456789")] == '\0')
-		return usage_error("%s %s: too large (at most %" PRIu64 ")", opt, s, UINT64_MAX);
+		return cli_error("%s %s: too large (at most %" PRIu64 ")", opt, s, UINT64_MAX);
 	if (!parse_u64(s, out, &rest) || *rest)
-		return usage_error("%s '%s': not a number; give a positive decimal integer", opt, s);
+		return cli_error("%s '%s': not a number; give a positive decimal integer", opt, s);
 	if (*out == 0)
-		return usage_error("%s 0: must be at least 1 (leave the option out for no limit)",
+		return cli_error("%s 0: must be at least 1 (leave the option out for no limit)",
 				   opt);
 	return 0;
 }
@@ -132,7 +115,7 @@ static int parse_mem(const char *s, uint64_t *out)
 		if (*s >= '0' && *s <= '9')
 			too_big = true;
 		else
-			return usage_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
+			return cli_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
 					   "byte count", s);
 	}
 	if (!too_big) {
@@ -145,17 +128,17 @@ static int parse_mem(const char *s, uint64_t *out)
 		default: rest = NULL; break;
 		}
 		if (!rest || *rest)
-			return usage_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
+			return cli_error("--mem '%s': not a size; use e.g. 256M, 1G, 4096K or a "
 					   "byte count", s);
 		too_big = v > MACHINE_MEM_MAX / unit;
 	}
 	if (too_big)
-		return usage_error("--mem %s: more than the 1 TiB hvsim can address", s);
+		return cli_error("--mem %s: more than the 1 TiB hvsim can address", s);
 	v *= unit;
 	if (v < MACHINE_MEM_MIN)
-		return usage_error("--mem %s: less than the 16 MiB minimum", s);
+		return cli_error("--mem %s: less than the 16 MiB minimum", s);
 	if (v % MACHINE_MEM_ALIGN)
-		return usage_error("--mem %s: not a multiple of 2 MiB (the identity map's page "
+		return cli_error("--mem %s: not a multiple of 2 MiB (the identity map's page "
 				   "size)", s);
 	*out = v;
 	return 0;
@@ -166,7 +149,7 @@ static int parse_mem(const char *s, uint64_t *out)
 static int cmd_params(int argc, char **argv)
 {
 	if (argc > 1)
-		return usage_error("params takes no arguments (got '%s')", argv[1]);
+		return cli_error("params takes no arguments (got '%s')", argv[1]);
 	printf("%-28s %8s  %s\n", "NAME", "DEFAULT", "DESCRIPTION");
 	for (int i = 0; i < PARAM_COUNT; i++)
 		printf("%-28s %8" PRIu64 "  %s\n", param_info[i].name, param_info[i].def,
@@ -280,7 +263,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case OPT_CMDLINE:
 			if (strlen(optarg) > BOOT_CMDLINE_MAX)
-				rc = usage_error("--cmdline is %zu bytes; the boot protocol allows at "
+				rc = cli_error("--cmdline is %zu bytes; the boot protocol allows at "
 						 "most %d", strlen(optarg), BOOT_CMDLINE_MAX);
 			o->cfg.cmdline = optarg;
 			break;
@@ -292,7 +275,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			break;
 		case OPT_STATS:
 			if (!*optarg)
-				rc = usage_error("--stats needs a file name");
+				rc = cli_error("--stats needs a file name");
 			o->stats_path = optarg;
 			break;
 		case OPT_STATS_FORMAT:
@@ -301,12 +284,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			else if (strcmp(optarg, "text") == 0)
 				o->stats_format = STATS_TEXT;
 			else
-				rc = usage_error("--stats-format '%s': must be json or text", optarg);
+				rc = cli_error("--stats-format '%s': must be json or text", optarg);
 			break;
 		case OPT_PARAM: {
 			char err[256];
 			if (!params_set(&o->cfg.params, optarg, err, sizeof err))
-				rc = usage_error("--param: %s", err);
+				rc = cli_error("--param: %s", err);
 			break;
 		}
 		case OPT_TRACE_INSNS:
@@ -315,7 +298,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case OPT_TLB: {
 			char err[256];
 			if (!tlb_config_parse(&o->cfg.tlb, optarg, err, sizeof err))
-				rc = usage_error("--tlb: %s", err);
+				rc = cli_error("--tlb: %s", err);
 			break;
 		}
 		case OPT_CHECK_TLB:
@@ -324,21 +307,21 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case OPT_LOG: {
 			char err[256];
 			if (!parse_log_views(optarg, &o->cfg.log_mask, err, sizeof err))
-				rc = usage_error("--log: %s", err);
+				rc = cli_error("--log: %s", err);
 			break;
 		}
 		case OPT_MODULE: {
 			size_t n = strcspn(optarg, "=");
 			if (o->boot)
-				rc = usage_error("--module is run's; boot builds its modules from --root "
+				rc = cli_error("--module is run's; boot builds its modules from --root "
 						 "and --child");
 			else if (n == 0 || !optarg[n] || !optarg[n + 1])
-				rc = usage_error("--module '%s': want NAME=PATH", optarg);
+				rc = cli_error("--module '%s': want NAME=PATH", optarg);
 			else if (n >= BOOT_MODULE_NAME_LEN)
-				rc = usage_error("--module '%s': the name is longer than %d bytes", optarg,
+				rc = cli_error("--module '%s': the name is longer than %d bytes", optarg,
 						 BOOT_MODULE_NAME_LEN - 1);
 			else if (o->nr_modules == BOOT_MODULES_MAX)
-				rc = usage_error("more than %d --module options; the boot info holds no "
+				rc = cli_error("more than %d --module options; the boot info holds no "
 						 "more", (int)BOOT_MODULES_MAX);
 			else {
 				char *name = o->module_names[o->nr_modules];
@@ -355,7 +338,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case BOOT_OPT_CHILD: {
 			char err[MACHINE_ERR_LEN];
 			if (!boot_cmd_option(o->boot, ch, optarg, err, sizeof err))
-				rc = usage_error("%s", err);
+				rc = cli_error("%s", err);
 			break;
 		}
 		case OPT_RECORD:
@@ -371,12 +354,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			print_usage(stdout);
 			return 0;
 		case ':':
-			return usage_error("option %s needs a value; try 'hvsim run --help'",
+			return cli_error("option %s needs a value; try 'hvsim run --help'",
 					   typed_option(argv[optind - 1], buf, sizeof buf));
 		default:
 			if (optopt)
-				return usage_error("unknown option '-%c'; try 'hvsim run --help'", optopt);
-			return usage_error("unknown option '%s'; try 'hvsim run --help'",
+				return cli_error("unknown option '-%c'; try 'hvsim run --help'", optopt);
+			return cli_error("unknown option '%s'; try 'hvsim run --help'",
 					   typed_option(argv[optind - 1], buf, sizeof buf));
 		}
 		if (rc)
@@ -387,14 +370,14 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		return rc;
 	int nr_images = argc - optind;
 	if (o->boot && nr_images > 0)
-		return usage_error("boot takes no IMAGE ('%s'); give each child with --child IMAGE",
+		return cli_error("boot takes no IMAGE ('%s'); give each child with --child IMAGE",
 				   argv[optind]);
 	if (o->boot)
 		return -1;
 	if (nr_images == 0)
-		return usage_error("run needs an IMAGE.elf; try 'hvsim run --help'");
+		return cli_error("run needs an IMAGE.elf; try 'hvsim run --help'");
 	if (nr_images > 1)
-		return usage_error("run takes one IMAGE.elf, got %d ('%s', '%s'%s)", nr_images,
+		return cli_error("run takes one IMAGE.elf, got %d ('%s', '%s'%s)", nr_images,
 				   argv[optind], argv[optind + 1], nr_images > 2 ? ", ..." : "");
 	o->cfg.image_path = argv[optind];
 	return -1;
@@ -439,9 +422,9 @@ static int cmd_run(int argc, char **argv, struct boot_cmd *boot)
 
 	char err[MACHINE_ERR_LEN];
 	if (boot && !boot_cmd_prepare(boot, &o.cfg, err, sizeof err))
-		return usage_error("%s", err);
+		return cli_error("%s", err);
 	if (o.stats_path && !stats_check_path(o.stats_path, err, sizeof err))
-		return usage_error("%s", err);
+		return cli_error("%s", err);
 
 	/* The console is stdout: buffer it, unless a person watches it line by line or
 	 * the trace must interleave with it. */
@@ -456,18 +439,18 @@ static int cmd_run(int argc, char **argv, struct boot_cmd *boot)
 	struct capture *cap = NULL;
 	if (!capture_prepare(&cap, &o.rec, &o.cfg, mods, nr_mods, err, sizeof err)) {
 		capture_free(cap);
-		return usage_error("%s", err);
+		return cli_error("%s", err);
 	}
 	struct machine *m = calloc(1, sizeof *m);
 	if (!m) {
 		capture_free(cap);
-		return usage_error("out of host memory creating the machine");
+		return cli_error("out of host memory creating the machine");
 	}
 	int status;
 	if (!machine_init(m, &o.cfg, err, sizeof err) ||
 	    !machine_boot(m, mods, nr_mods, err, sizeof err) ||
 	    (cap && !capture_start(cap, m, boot ? "boot" : "run", err, sizeof err))) {
-		status = usage_error("%s", err);
+		status = cli_error("%s", err);
 		goto out;
 	}
 
@@ -487,9 +470,9 @@ static int cmd_run(int argc, char **argv, struct boot_cmd *boot)
 					    : 0.0);
 
 	if (o.stats_path && !stats_write(m, o.stats_path, o.stats_format, err, sizeof err))
-		status = usage_error("%s", err);
+		status = cli_error("%s", err);
 	if (cap && !capture_finish(cap, m, err, sizeof err))
-		status = usage_error("%s", err);
+		status = cli_error("%s", err);
 out:
 	capture_free(cap); /* before the machine: it detaches from it */
 	machine_free(m);
@@ -500,7 +483,7 @@ out:
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("missing command; try 'hvsim --help'");
+		return cli_error("missing command; try 'hvsim --help'");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		print_usage(stdout);
@@ -515,7 +498,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "boot") == 0) {
 		struct boot_cmd *boot = calloc(1, sizeof *boot);
 		if (!boot)
-			return usage_error("out of host memory");
+			return cli_error("out of host memory");
 		int status = cmd_run(argc - 1, argv + 1, boot);
 		boot_cmd_free(boot);
 		free(boot);
@@ -530,7 +513,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
 	if (cmd[0] == '-')
-		return usage_error("unknown option '%s' (options follow the command: hvsim run "
+		return cli_error("unknown option '%s' (options follow the command: hvsim run "
 				   "[options] IMAGE.elf); try 'hvsim --help'", cmd);
-	return usage_error("unknown command '%s'; try 'hvsim --help'", cmd);
+	return cli_error("unknown command '%s'; try 'hvsim --help'", cmd);
 }

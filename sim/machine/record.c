@@ -35,29 +35,16 @@ struct recording *recording_create(const char *path, uint64_t interval, char *er
 	return r;
 }
 
-static void put_kv(struct tf_writer *w, uint8_t type, const char *key, const char *value)
-{
-	tf_begin_record(w, TF_CHUNK_META, type, 0);
-	tf_put_str(w, key);
-	tf_put_str(w, value);
-	tf_end_record(w);
-}
-
-static void emit_config(void *ctx, const char *key, const char *value)
-{
-	put_kv(ctx, TF_REC_CONFIG, key, value);
-}
-
 bool recording_start(struct recording *r, struct machine *m, const char *command,
 		     const struct rec_image *img, unsigned nimg, char *err, size_t errlen)
 {
 	struct tf_writer *w = &r->w;
 	char v[32];
-	put_kv(w, TF_REC_META, "creator", "hvsim " HVSIM_VERSION);
-	put_kv(w, TF_REC_META, "command", command);
+	tf_put_meta_kv(w, TF_REC_META, "creator", "hvsim " HVSIM_VERSION);
+	tf_put_meta_kv(w, TF_REC_META, "command", command);
 	snprintf(v, sizeof v, "%" PRIu64, r->interval);
-	put_kv(w, TF_REC_META, "record_interval", v);
-	config_each(&m->cfg, emit_config, w);
+	tf_put_meta_kv(w, TF_REC_META, "record_interval", v);
+	config_each(&m->cfg, tf_put_config, w);
 
 	if (!digest_schema_of(&r->schema, m) ||
 	    !(r->prev = calloc(r->schema.n, sizeof *r->prev)) ||

@@ -7,16 +7,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "digest.h"
 #include "record.h"
 #include "record_read.h"
 #include "trace_event.h"
 
-enum { EXIT_DIVERGED = 1, EXIT_USAGE = 2 };
+enum { EXIT_DIVERGED = 1 }; /* and cli.h's */
 
 #define MAX_PERTURB 8
 #define ERR_LEN 1024
@@ -42,18 +42,6 @@ struct replay {
 	bool perturb_insn_set, perturbed;
 	uint64_t perturb_insn;
 };
-
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("hvsim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
 
 static void print_usage(FILE *f)
 {
@@ -264,7 +252,7 @@ static int build_config(struct replay *r, struct machine_config *cfg, struct boo
 	for (size_t i = 0; command && i < sizeof replayable / sizeof replayable[0]; i++)
 		known = known || strcmp(command, replayable[i]) == 0;
 	if (!known)
-		return usage("%s: recorded by 'hvsim %s', which this hvsim cannot replay", r->path,
+		return cli_error("%s: recorded by 'hvsim %s', which this hvsim cannot replay", r->path,
 			     command ? command : "?");
 	params_defaults(&cfg->params);
 	tlb_config_defaults(&cfg->tlb);
@@ -272,10 +260,10 @@ static int build_config(struct replay *r, struct machine_config *cfg, struct boo
 	cfg->cmdline = "";
 	for (size_t i = 0; i < f->nconfig; i++)
 		if (!config_set(cfg, f->config[i].key, f->config[i].value, err, sizeof err))
-			return usage("%s: recorded configuration: %s", r->path, err);
+			return cli_error("%s: recorded configuration: %s", r->path, err);
 	*mods = calloc(f->nimg ? f->nimg : 1, sizeof **mods);
 	if (!*mods)
-		return usage("out of host memory");
+		return cli_error("out of host memory");
 	unsigned nimage = 0;
 	for (size_t i = 0; i < f->nimg; i++) {
 		const struct rec_loaded_image *im = &f->img[i];
@@ -290,7 +278,7 @@ static int build_config(struct replay *r, struct machine_config *cfg, struct boo
 		}
 	}
 	if (nimage != 1)
-		return usage("%s: the recording holds %u images to start, not one (file corrupt)",
+		return cli_error("%s: the recording holds %u images to start, not one (file corrupt)",
 			     r->path, nimage);
 	for (unsigned i = 0; i < nperturb; i++) {
 		const char *p = perturb[i];
@@ -299,23 +287,23 @@ static int build_config(struct replay *r, struct machine_config *cfg, struct boo
 			errno = 0;
 			r->perturb_insn = strtoull(p + 5, &end, 10);
 			if (p[5] < '0' || p[5] > '9' || *end || errno)
-				return usage("--perturb %s: give insn=N with N an instruction count", p);
+				return cli_error("--perturb %s: give insn=N with N an instruction count", p);
 			if (r->perturb_insn > f->end.insn)
-				return usage("--perturb %s: the recording ends at instruction %" PRIu64,
+				return cli_error("--perturb %s: the recording ends at instruction %" PRIu64,
 					     p, f->end.insn);
 			r->perturb_insn_set = true;
 		} else if (strncmp(p, "tlb.", 4) == 0) {
 			if (!tlb_config_parse(&cfg->tlb, p + 4, err, sizeof err))
-				return usage("--perturb %s: %s", p, err);
+				return cli_error("--perturb %s: %s", p, err);
 		} else if (strncmp(p, "param.", 6) == 0) {
 			if (!params_set(&cfg->params, p + 6, err, sizeof err))
-				return usage("--perturb %s: %s", p, err);
+				return cli_error("--perturb %s: %s", p, err);
 		} else {
-			return usage("--perturb '%s': give insn=N, tlb.KEY=VAL or param.NAME=VAL", p);
+			return cli_error("--perturb '%s': give insn=N, tlb.KEY=VAL or param.NAME=VAL", p);
 		}
 	}
 	if (f->ninputs)
-		return usage("%s: the recording holds %zu console inputs, but this hvsim's UART has "
+		return cli_error("%s: the recording holds %zu console inputs, but this hvsim's UART has "
 			     "no receiver to deliver them to (recorded by a newer hvsim?)", r->path,
 			     f->ninputs);
 	return -1;
@@ -377,38 +365,38 @@ static int parse(int argc, char **argv, struct replay_cli *o)
 		case OPT_STATS: o->stats_path = optarg; break;
 		case OPT_PERTURB:
 			if (o->nperturb == MAX_PERTURB)
-				return usage("at most %d --perturb options", MAX_PERTURB);
+				return cli_error("at most %d --perturb options", MAX_PERTURB);
 			o->perturb[o->nperturb++] = optarg;
 			break;
 		case OPT_RECORD:
-			return usage("replay does not take --record; use --update [--output FILE]");
+			return cli_error("replay does not take --record; use --update [--output FILE]");
 		case 'q': o->quiet = true; break;
 		case 'h': print_usage(stdout); return 0;
 		case ':':
-			return usage("option %s needs a value; try 'hvsim replay --help'",
+			return cli_error("option %s needs a value; try 'hvsim replay --help'",
 				     argv[optind - 1]);
 		default: {
 			int rc = record_option(&o->rec, ch, optarg);
 			if (rc > 0)
 				return rc;
 			if (rc < 0)
-				return usage("unknown option '%s'; try 'hvsim replay --help'",
+				return cli_error("unknown option '%s'; try 'hvsim replay --help'",
 					     argv[optind - 1]);
 		}
 		}
 	}
 	if (argc - optind == 0)
-		return usage("replay needs a recording FILE; try 'hvsim replay --help'");
+		return cli_error("replay needs a recording FILE; try 'hvsim replay --help'");
 	if (argc - optind > 1)
-		return usage("replay takes one recording, got %d", argc - optind);
+		return cli_error("replay takes one recording, got %d", argc - optind);
 	if (o->output && !o->update)
-		return usage("--output goes with --update");
+		return cli_error("--output goes with --update");
 	if (o->rec.record_interval && !o->update)
-		return usage("--record-interval goes with --update");
+		return cli_error("--record-interval goes with --update");
 	if (o->update && o->nperturb)
-		return usage("--perturb tests replay; it cannot be combined with --update");
+		return cli_error("--perturb tests replay; it cannot be combined with --update");
 	if (o->rec.trace_kinds_given && !o->rec.trace_path)
-		return usage("--trace-events needs --trace FILE");
+		return cli_error("--trace-events needs --trace FILE");
 	return -1;
 }
 
@@ -428,7 +416,7 @@ int cmd_replay(int argc, char **argv)
 	struct replay r = { .path = argv[optind], .update = o.update };
 	char err[ERR_LEN];
 	if (!rec_load(r.path, &r.f, err, sizeof err))
-		return usage("%s", err);
+		return cli_error("%s", err);
 
 	struct machine_config cfg = { .console = stdout, .trace_out = stderr };
 	struct boot_module *mods = NULL;
@@ -440,33 +428,33 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	status = EXIT_USAGE;
 	if (o.stats_path && !stats_check_path(o.stats_path, err, sizeof err)) {
-		usage("%s", err);
+		cli_error("%s", err);
 		goto out;
 	}
 	if (!console_tee_open(&tee, o.console ? stdout : NULL)) {
-		usage("cannot hash the console: %s", strerror(errno));
+		cli_error("cannot hash the console: %s", strerror(errno));
 		goto out;
 	}
 	cfg.console = tee.f;
 	r.m = calloc(1, sizeof *r.m);
 	if (!r.m) {
-		usage("out of host memory creating the machine");
+		cli_error("out of host memory creating the machine");
 		goto out;
 	}
 	if (!machine_init(r.m, &cfg, err, sizeof err) ||
 	    !machine_boot(r.m, mods, nmods, err, sizeof err)) {
-		usage("%s: %s", r.path, err);
+		cli_error("%s: %s", r.path, err);
 		goto out;
 	}
 	if (!map_schema(&r)) {
-		usage("out of host memory");
+		cli_error("out of host memory");
 		goto out;
 	}
 	if (o.update) {
 		const char *command = rec_kv_get(r.f.meta, r.f.nmeta, "command");
 		struct rec_image *img = calloc(r.f.nimg ? r.f.nimg : 1, sizeof *img);
 		if (!img) {
-			usage("out of host memory");
+			cli_error("out of host memory");
 			goto out;
 		}
 		for (size_t i = 0; i < r.f.nimg; i++)
@@ -479,7 +467,7 @@ int cmd_replay(int argc, char **argv)
 						   err, sizeof err);
 		free(img);
 		if (!ok) {
-			usage("%s", err);
+			cli_error("%s", err);
 			goto out;
 		}
 	}
@@ -487,7 +475,7 @@ int cmd_replay(int argc, char **argv)
 		unsigned kinds = o.rec.trace_kinds_given ? o.rec.trace_kinds : TK_DEFAULT;
 		trace = event_trace_create(o.rec.trace_path, kinds, err, sizeof err);
 		if (!trace) {
-			usage("%s", err);
+			cli_error("%s", err);
 			goto out;
 		}
 		event_trace_start(trace, r.m, "replay");
@@ -505,11 +493,11 @@ int cmd_replay(int argc, char **argv)
 		r.verified++;
 	status = matched || o.update ? 0 : EXIT_DIVERGED;
 	if (trace && !event_trace_finish(trace, r.m, err, sizeof err))
-		status = usage("%s", err);
+		status = cli_error("%s", err);
 	if (r.rec && !recording_finish(r.rec, r.m, &tee, err, sizeof err))
-		status = usage("%s", err);
+		status = cli_error("%s", err);
 	if (o.stats_path && !stats_write(r.m, o.stats_path, STATS_JSON, err, sizeof err))
-		status = usage("%s", err);
+		status = cli_error("%s", err);
 	if (status == 0 && !o.quiet) {
 		const struct cpu *c = &r.m->cpu;
 		if (o.update)

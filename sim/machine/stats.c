@@ -2,6 +2,7 @@
  * and the run's outcome, as JSON or as gem5-style text lines `name value # description`.
  * DESIGN.md: every number printed is a counter measured in this run. The file is
  * written atomically: a temporary file in the same directory, then rename(2). */
+#include "atomic_file.h"
 #include "machine.h"
 
 #include <errno.h>
@@ -194,23 +195,6 @@ static bool emit_text(FILE *f, const struct machine *m)
 
 /* ---- writing the file atomically ---- */
 
-/* "DIR/.NAME.XXXXXX" for mkstemp, in path's directory so rename(2) stays atomic. */
-static char *temp_name(const char *path)
-{
-	char *d = strdup(path), *b = strdup(path);
-	char *t = NULL;
-	if (d && b) {
-		const char *dir = dirname(d), *base = basename(b);
-		size_t n = strlen(dir) + strlen(base) + 16;
-		t = malloc(n);
-		if (t)
-			snprintf(t, n, "%s/.%s.XXXXXX", dir, base);
-	}
-	free(d);
-	free(b);
-	return t;
-}
-
 bool stats_check_path(const char *path, char *err, size_t errlen)
 {
 	char *d = strdup(path);
@@ -240,21 +224,17 @@ bool stats_check_path(const char *path, char *err, size_t errlen)
 bool stats_write(const struct machine *m, const char *path, enum stats_format fmt,
 		 char *err, size_t errlen)
 {
-	char *tmp = temp_name(path);
+	char *tmp = atomic_temp_name(path);
 	if (!tmp) {
 		snprintf(err, errlen, "out of host memory writing stats");
 		return false;
 	}
-	int fd = mkstemp(tmp);
+	int fd = atomic_temp_create(tmp);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s for --stats: %s", tmp, strerror(errno));
 		free(tmp);
 		return false;
 	}
-	/* mkstemp makes the file 0600; give it the mode a plain fopen would. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
 	errno = 0;
 
 	FILE *f = fdopen(fd, "w");

@@ -163,30 +163,17 @@ static void on_event(void *ctx, const struct cpu *c, const struct cpu_event *ce)
 		write_event(t, c, &ev);
 }
 
-static void put_kv(struct tf_writer *w, uint8_t type, const char *key, const char *value)
-{
-	tf_begin_record(w, TF_CHUNK_META, type, 0);
-	tf_put_str(w, key);
-	tf_put_str(w, value);
-	tf_end_record(w);
-}
-
-static void emit_config(void *ctx, const char *key, const char *value)
-{
-	put_kv(ctx, TF_REC_CONFIG, key, value);
-}
-
 void event_trace_start(struct event_trace *t, struct machine *m, const char *command)
 {
 	char list[128];
 	trace_kinds_format(t->kinds, list, sizeof list);
-	put_kv(&t->w, TF_REC_META, "creator", "hvsim " HVSIM_VERSION);
-	put_kv(&t->w, TF_REC_META, "command", command);
-	put_kv(&t->w, TF_REC_META, "events", list);
+	tf_put_meta_kv(&t->w, TF_REC_META, "creator", "hvsim " HVSIM_VERSION);
+	tf_put_meta_kv(&t->w, TF_REC_META, "command", command);
+	tf_put_meta_kv(&t->w, TF_REC_META, "events", list);
 	char *copy = strdup(m->cfg.image_path ? m->cfg.image_path : "");
-	put_kv(&t->w, TF_REC_META, "image", copy ? basename(copy) : "");
+	tf_put_meta_kv(&t->w, TF_REC_META, "image", copy ? basename(copy) : "");
 	free(copy);
-	config_each(&m->cfg, emit_config, &t->w);
+	config_each(&m->cfg, tf_put_config, &t->w);
 	tf_flush_chunk(&t->w);
 
 	/* What the CPU must report: a hypercall is made of an exit and a VMRUN. */

@@ -1,6 +1,7 @@
 /* The recording / event-trace container (docs/trace-format.md "Container"): writing
  * chunks atomically, reading them back without trusting a byte of the file. */
 #include "tracefile.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -87,22 +88,6 @@ static void w_write(struct tf_writer *w, const void *p, size_t n)
 	w->offset += n;
 }
 
-/* "DIR/.NAME.XXXXXX": in the destination's directory, so rename(2) is atomic. */
-static char *temp_twin(const char *path)
-{
-	char *d = strdup(path), *b = strdup(path), *t = NULL;
-	if (d && b) {
-		const char *dir = dirname(d), *base = basename(b);
-		size_t n = strlen(dir) + strlen(base) + 16;
-		t = malloc(n);
-		if (t)
-			snprintf(t, n, "%s/.%s.XXXXXX", dir, base);
-	}
-	free(d);
-	free(b);
-	return t;
-}
-
 bool tf_create(struct tf_writer *w, const char *path, enum tf_kind kind, int level,
 	       char *err, size_t errlen)
 {
@@ -110,7 +95,7 @@ bool tf_create(struct tf_writer *w, const char *path, enum tf_kind kind, int lev
 	w->level = level;
 	w->chunk_target = CHUNK_TARGET_DEFAULT;
 	w->path = strdup(path);
-	w->tmp_path = temp_twin(path);
+	w->tmp_path = atomic_temp_name(path);
 	if (!w->path || !w->tmp_path) {
 		snprintf(err, errlen, "%s: out of host memory", path);
 		tf_abort(w);
@@ -122,7 +107,7 @@ bool tf_create(struct tf_writer *w, const char *path, enum tf_kind kind, int lev
 		tf_abort(w);
 		return false;
 	}
-	int fd = mkstemp(w->tmp_path);
+	int fd = atomic_temp_create(w->tmp_path);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot create a file in its directory: %s", path,
 			 strerror(errno));
@@ -131,10 +116,6 @@ bool tf_create(struct tf_writer *w, const char *path, enum tf_kind kind, int lev
 		tf_abort(w);
 		return false;
 	}
-	/* mkstemp makes the file 0600; give it the mode a plain fopen would. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
 	w->f = fdopen(fd, "wb");
 	if (!w->f) {
 		close(fd);
@@ -215,6 +196,19 @@ void tf_put_bytes(struct tf_writer *w, const void *p, size_t n)
 void tf_put_str(struct tf_writer *w, const char *s)
 {
 	tf_put_bytes(w, s, strlen(s));
+}
+
+void tf_put_meta_kv(struct tf_writer *w, uint8_t type, const char *key, const char *value)
+{
+	tf_begin_record(w, TF_CHUNK_META, type, 0);
+	tf_put_str(w, key);
+	tf_put_str(w, value);
+	tf_end_record(w);
+}
+
+void tf_put_config(void *ctx, const char *key, const char *value)
+{
+	tf_put_meta_kv(ctx, TF_REC_CONFIG, key, value);
 }
 
 static void write_chunk(struct tf_writer *w, uint8_t type, uint8_t compression,

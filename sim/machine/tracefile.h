@@ -99,6 +99,10 @@ void tf_put_svarint(struct tf_writer *w, int64_t v);   /* zigzag */
 void tf_put_str(struct tf_writer *w, const char *s);
 void tf_put_bytes(struct tf_writer *w, const void *p, size_t n); /* varint length, bytes */
 void tf_put_raw(struct tf_writer *w, const void *p, size_t n);
+/* One whole META-chunk record of two strings (TF_REC_META or TF_REC_CONFIG) */
+void tf_put_meta_kv(struct tf_writer *w, uint8_t type, const char *key, const char *value);
+/* config_each's callback (record_config): one TF_REC_CONFIG record into the writer ctx */
+void tf_put_config(void *ctx, const char *key, const char *value);
 /* Encoders into a caller's buffer (at least 10 bytes free): hot paths build a record
  * there and append it with tf_put_raw. Return the bytes written. */
 static inline size_t tf_encode_varint(uint8_t *p, uint64_t v)

@@ -1,0 +1,14 @@
+/* Writing a file atomically: the data goes to a temporary beside it, which rename(2)
+ * puts in its place only once all of it is written (stats files, traces, recordings). */
+#ifndef HVSIM_ATOMIC_FILE_H
+#define HVSIM_ATOMIC_FILE_H
+
+/* "DIR/.NAME.XXXXXX" for path: a mkstemp template in path's own directory, so that the
+ * rename stays on one file system. malloc'd; NULL when out of host memory. */
+char *atomic_temp_name(const char *path);
+
+/* mkstemp on that template, then the mode a plain fopen would have given (mkstemp's is
+ * 0600). Returns the descriptor, or -1 with errno set. */
+int atomic_temp_create(char *tmp);
+
+#endif
