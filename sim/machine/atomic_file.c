@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *atomic_temp_name(const char *path)
 {
@@ -30,4 +31,33 @@ int atomic_temp_create(char *tmp)
 	umask(mask);
 	fchmod(fd, 0666 & ~mask);
 	return fd;
+}
+
+FILE *atomic_open(const char *path, const char *mode, char **tmp)
+{
+	*tmp = atomic_temp_name(path);
+	if (!*tmp)
+		return NULL;
+	int fd = atomic_temp_create(*tmp);
+	if (fd >= 0) {
+		FILE *f = fdopen(fd, mode);
+		if (f)
+			return f;
+		close(fd);
+		unlink(*tmp);
+	}
+	free(*tmp);
+	*tmp = NULL;
+	return NULL;
+}
+
+bool atomic_commit(FILE *f, char *tmp, const char *path, bool ok)
+{
+	ok = !ferror(f) && ok;
+	ok = fclose(f) == 0 && ok;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok;
 }

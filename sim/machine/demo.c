@@ -7,6 +7,7 @@
  * runs measured; the CSV and JSON hold no host times, so two runs of the demo give
  * byte-identical files. */
 #include "demo.h"
+#include "atomic_file.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -298,9 +299,8 @@ static void print_table(FILE *f, const struct demo_result *res)
 
 static bool write_csv(const char *path, const struct demo_result *res)
 {
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	char *tmp;
+	FILE *f = atomic_open(path, "w", &tmp);
 	if (!f)
 		return false;
 	fprintf(f, "partition,counter");
@@ -330,8 +330,7 @@ static bool write_csv(const char *path, const struct demo_result *res)
 	for (unsigned c = 0; c < NR_CONFIGS; c++)
 		fprintf(f, ",%" PRIu64, res[c].total_cycles);
 	fputc('\n', f);
-	bool ok = fclose(f) == 0;
-	return ok && rename(tmp, path) == 0;
+	return atomic_commit(f, tmp, path, true);
 }
 
 static bool write_json(const char *path, const struct demo_result *res)
@@ -362,10 +361,13 @@ static bool write_json(const char *path, const struct demo_result *res)
 		json_object_object_add(parts, partition_name(p), po);
 	}
 	json_object_object_add(root, "partitions", parts);
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	bool ok = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY) == 0 &&
-		  rename(tmp, path) == 0;
+	char *tmp;
+	FILE *f = atomic_open(path, "w", &tmp);
+	bool ok = f != NULL;
+	if (ok) {
+		bool written = json_object_to_fd(fileno(f), root, JSON_C_TO_STRING_PRETTY) == 0;
+		ok = atomic_commit(f, tmp, path, written);
+	}
 	json_object_put(root);
 	return ok;
 }
